@@ -1,0 +1,297 @@
+package dev.stackless
+
+import kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
+import kotlin.coroutines.intrinsics.suspendCoroutineUninterceptedOrReturn
+
+/**
+ * A synchronous rendezvous channel with Stackless semantics: a [send] waits for a [receive] and the
+ * other way round, tasklets waiting in FIFO order in the channel itself (not in the runnables
+ * queue). Who runs after a rendezvous is set by [preference] and [scheduleAll] (spec §3.2).
+ *
+ * Values may be anything, `null` included; an exception sent with [sendException] is thrown by the
+ * receiving side. A value is received exactly once: if a blocked sender is killed, its value is
+ * dropped with it and the sender sees the [TaskletExit].
+ *
+ * Iterate it with `for (x in channel)` in a tasklet, or [blockingIterable] from Java: iteration ends
+ * when the channel is [closing] and no sender is waiting, or when a [NoSuchElementException] is
+ * sent (the JVM's `StopIteration`).
+ */
+public class Channel<T> : java.io.Serializable {
+    @JvmField internal var head: Tasklet? = null
+    @JvmField internal var tail: Tasklet? = null
+    private var balanceField: Int = 0
+    private var preferenceField: Int = -1
+    private var closingField: Boolean = false
+
+    /** Waiting senders (positive) or receivers (negative). */
+    public val balance: Int get() = balanceField
+
+    /**
+     * Who runs after a rendezvous: -1 (default) the receiver, 1 the sender, 0 the caller continues.
+     * Any value is clamped to -1, 0 or 1.
+     */
+    public var preference: Int
+        get() = preferenceField
+        set(value) {
+            preferenceField = value.coerceIn(-1, 1)
+        }
+
+    /** When true, both parties of a rendezvous go to the end of the runnables queue, partner first. */
+    public var scheduleAll: Boolean = false
+
+    /** [close] was called: an operation that would block throws [ChannelClosedException]. */
+    public val closing: Boolean get() = closingField
+
+    /** [closing] and nobody waits: every blocking operation fails. */
+    public val closed: Boolean get() = closingField && balanceField == 0
+
+    /** The first waiting tasklet (follow [Tasklet.next]), or null. */
+    public val queue: Tasklet? get() = head
+
+    /** Marks the channel closing. Waiting tasklets stay and can still be served; nobody is woken. */
+    public fun close() {
+        closingField = true
+    }
+
+    /** Clears [closing]. */
+    public fun open() {
+        closingField = false
+    }
+
+    /**
+     * Sends [value], blocking until a receiver takes it.
+     *
+     * @throws ChannelClosedException if the send would block on a [closing] channel.
+     * @throws DeadlockException if it would block and nothing could ever wake it.
+     * @throws IllegalStateException "this tasklet does not like to be blocked." under [Tasklet.blockTrap].
+     * @throws SwitchTrapException if it would switch under [Stackless.switchTrap].
+     */
+    public suspend fun send(value: T): Unit = suspendCoroutineUninterceptedOrReturn { cont ->
+        val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn sendBlocking(value)
+        val result = me.suspendIf(action(me.ownerScheduler(), me, SEND, value), cont)
+        if (result === COROUTINE_SUSPENDED) result else Unit
+    }
+
+    /** The blocking twin of [send]. */
+    public fun sendBlocking(value: T) {
+        Scheduler.blocking { s, me -> action(s, me, SEND, value) }
+    }
+
+    /**
+     * Receives a value, blocking until a sender offers one; throws the exception a sender sent with
+     * [sendException]. Errors as for [send].
+     */
+    @Suppress("UNCHECKED_CAST")
+    public suspend fun receive(): T = suspendCoroutineUninterceptedOrReturn<T> { cont ->
+        val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn receiveBlocking()
+        me.suspendIf(action(me.ownerScheduler(), me, RECEIVE, null), cont)
+    }
+
+    /** The blocking twin of [receive]. */
+    @Suppress("UNCHECKED_CAST")
+    public fun receiveBlocking(): T = Scheduler.blocking { s, me -> action(s, me, RECEIVE, null) } as T
+
+    /**
+     * Sends [e] to be thrown by the receiver, with the same rendezvous as [send]. (Stackless'
+     * `send_exception`/`send_throw`; unlike Stackless, a sender blocked here while the queue empties
+     * keeps its exception for the receiver instead of handing it to the watchdog.)
+     */
+    public suspend fun sendException(e: Throwable): Unit = suspendCoroutineUninterceptedOrReturn { cont ->
+        val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn sendExceptionBlocking(e)
+        val result = me.suspendIf(action(me.ownerScheduler(), me, SEND, Bomb(e)), cont)
+        if (result === COROUTINE_SUSPENDED) result else Unit
+    }
+
+    /** The blocking twin of [sendException]. */
+    public fun sendExceptionBlocking(e: Throwable) {
+        Scheduler.blocking { s, me -> action(s, me, SEND, Bomb(e)) }
+    }
+
+    /**
+     * Sends every value of [values] in turn, pulling each one only when the previous one has been
+     * received, and returns how many were sent. An error (a closed channel, a kill) propagates and the
+     * count is lost.
+     */
+    public suspend fun sendSequence(values: Iterable<T>): Int {
+        var n = 0
+        for (v in values) {
+            send(v)
+            n++
+        }
+        return n
+    }
+
+    /** The blocking twin of [sendSequence]. */
+    public fun sendSequenceBlocking(values: Iterable<T>): Int {
+        var n = 0
+        for (v in values) {
+            sendBlocking(v)
+            n++
+        }
+        return n
+    }
+
+    /** Iterates in a tasklet: `for (x in channel)`; see the class comment for when it ends. */
+    public operator fun iterator(): ChannelIterator<T> = SuspendIterator()
+
+    /** Iterates with blocking receives, for Java: `for (T x : ch.blockingIterable())`. */
+    public fun blockingIterable(): Iterable<T> = Iterable { BlockingIterator() }
+
+    /** `Channel@<identity>(balance=…, closing)`, as deadlock reports and dumps show it. */
+    override fun toString(): String =
+        "Channel@" + Integer.toHexString(System.identityHashCode(this)) + "(balance=$balanceField" +
+            (if (closingField) ", closing)" else ")")
+
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * One send ([dir] 1) or receive ([dir] -1) by [me], the current tasklet of [s] (spec §3.2).
+     * Returns true when [me] switched away. Every error leaves tempvals, the queue and the channel
+     * as they were.
+     */
+    internal fun action(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
+        if (s.inChannelCallback) throw IllegalStateException("Recursive channel call due to callbacks!")
+        val old = me.tempval
+        me.tempval = if (dir > 0) value else null
+        val canDo = if (dir > 0) balanceField < 0 else balanceField > 0
+        val cb = Scheduler.channelCallback
+        if (cb != null) notifyChannel(s, cb, me, dir, canDo, old)
+        if (canDo) {
+            val target = head!!
+            if (target.scheduler !== s) throw crossThread(me, target, old)
+            val preferTarget = !scheduleAll && preferenceField == -dir
+            if ((scheduleAll || preferTarget) && s.switchTrap != 0) {
+                me.tempval = old
+                throw SwitchTrapException()
+            }
+            removeWaiter(target)
+            val mine = me.tempval
+            me.tempval = target.tempval
+            target.tempval = mine
+            if (preferTarget) {
+                s.insertAfter(me, target)
+                s.switchTo(me, target)
+                return true
+            }
+            s.append(target)
+            if (!scheduleAll) return false
+            s.switchTo(me, me.nextLink!!)
+            return true
+        }
+        if (me.blockTrap) {
+            me.tempval = old
+            throw TaskletStateException("this tasklet does not like to be blocked.", me)
+        }
+        if (closingField) {
+            me.tempval = old
+            throw ChannelClosedException("Send/receive operation on a closed channel")
+        }
+        val next = me.nextLink!!
+        if (next !== me && s.switchTrap != 0) {
+            me.tempval = old
+            throw SwitchTrapException()
+        }
+        s.unlink(me)
+        addWaiter(me, dir)
+        if (next !== me) {
+            s.switchTo(me, next)
+            return true
+        }
+        return s.blockOut(me, old)
+    }
+
+    private fun notifyChannel(s: Scheduler, cb: ChannelCallback, me: Tasklet, dir: Int, canDo: Boolean, old: Any?) {
+        s.inChannelCallback = true
+        try {
+            cb.onChannel(this, me, dir > 0, !canDo)
+        } catch (e: Throwable) {
+            me.tempval = old
+            throw e
+        } finally {
+            s.inChannelCallback = false
+        }
+    }
+
+    private fun crossThread(me: Tasklet, target: Tasklet, old: Any?): IllegalStateException {
+        me.tempval = old
+        return IllegalStateException(
+            "$me cannot rendezvous with $target of thread '${target.scheduler?.thread?.name}' on $this: " +
+                "cross-thread channels are not supported in this version",
+        )
+    }
+
+    internal fun addWaiter(t: Tasklet, dir: Int) {
+        val last = tail
+        t.prevLink = last
+        t.nextLink = null
+        if (last == null) head = t else last.nextLink = t
+        tail = t
+        t.blocked = dir
+        t.channel = this
+        balanceField += dir
+    }
+
+    internal fun removeWaiter(t: Tasklet) {
+        val n = t.nextLink
+        val p = t.prevLink
+        if (p == null) head = n else p.nextLink = n
+        if (n == null) tail = p else n.prevLink = p
+        balanceField -= t.blocked
+        t.blocked = 0
+        t.channel = null
+        t.nextLink = null
+        t.prevLink = null
+    }
+
+    private inner class SuspendIterator : ChannelIterator<T> {
+        private var value: Any? = NONE
+
+        override suspend fun hasNext(): Boolean {
+            if (closingField && balanceField <= 0) return false
+            value = try {
+                receive()
+            } catch (_: NoSuchElementException) {
+                return false
+            }
+            return true
+        }
+
+        @Suppress("UNCHECKED_CAST")
+        override fun next(): T {
+            val v = value
+            if (v === NONE) throw NoSuchElementException("hasNext() was not called")
+            value = NONE
+            return v as T
+        }
+    }
+
+    private inner class BlockingIterator : Iterator<T> {
+        private var value: Any? = NONE
+
+        override fun hasNext(): Boolean {
+            if (value !== NONE) return true
+            if (closingField && balanceField <= 0) return false
+            value = try {
+                receiveBlocking()
+            } catch (_: NoSuchElementException) {
+                return false
+            }
+            return true
+        }
+
+        @Suppress("UNCHECKED_CAST")
+        override fun next(): T {
+            if (!hasNext()) throw NoSuchElementException("channel exhausted")
+            val v = value
+            value = NONE
+            return v as T
+        }
+    }
+
+    private companion object {
+        const val SEND = 1
+        const val RECEIVE = -1
+        val NONE = Any()
+        private const val serialVersionUID = 1L
+    }
+}

@@ -1,0 +1,489 @@
+package dev.stackless
+
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.locks.LockSupport
+import kotlin.coroutines.Continuation
+
+/**
+ * One thread's scheduler: its main tasklet, the runnables queue, the watchdog stack and the baton.
+ *
+ * The runnables queue is an intrusive circular doubly-linked list threaded through
+ * [Tasklet.nextLink]/[Tasklet.prevLink], with [current] as its head (spec §1.2): *append* links a
+ * tasklet just before [current], that is at the end of the round; *switch* only moves [current], so
+ * the tasklets between the old and the new current are skipped to the end ("rotation").
+ *
+ * Every operation below is called by the thread that holds the baton and returns whether the caller
+ * switched away. Soft tasklets then suspend back into [pump]; a blocking caller pumps itself.
+ * Nothing here allocates or locks on the way of a switch.
+ */
+internal class Scheduler private constructor(@JvmField val thread: Thread) {
+    @JvmField val main: Tasklet = Tasklet.newMain(this, thread)
+
+    /** The running tasklet; null only transiently while the queue is empty inside an operation. */
+    @JvmField var current: Tasklet? = null
+
+    @JvmField var runCount: Int = 0
+    @JvmField var switchTrap: Int = 0
+
+    /** Tasklets inside [Stackless.run], innermost last (spec §1.4, §4.4). */
+    @JvmField val watchdogs: ArrayList<Tasklet> = ArrayList()
+
+    @JvmField var inChannelCallback: Boolean = false
+
+    /** The thread allowed to run this scheduler's tasklets now; handed over with park/unpark. */
+    @Volatile @JvmField var baton: Thread = thread
+
+    /** Every alive tasklet (and the blocked ones), for [Stackless.dump] and the deadlock report. */
+    @JvmField var firstAlive: Tasklet? = null
+
+    init {
+        append(main)
+        register(main)
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The runnables queue (spec §1.2)
+
+    fun append(t: Tasklet) {
+        val c = current
+        if (c == null) {
+            t.nextLink = t
+            t.prevLink = t
+            current = t
+        } else {
+            val p = c.prevLink!!
+            t.prevLink = p
+            t.nextLink = c
+            p.nextLink = t
+            c.prevLink = t
+        }
+        t.inRunQueue = true
+        runCount++
+    }
+
+    /** Links [t] right after [anchor], so that it runs next. */
+    fun insertAfter(anchor: Tasklet, t: Tasklet) {
+        val n = anchor.nextLink!!
+        t.prevLink = anchor
+        t.nextLink = n
+        anchor.nextLink = t
+        n.prevLink = t
+        t.inRunQueue = true
+        runCount++
+    }
+
+    fun unlink(t: Tasklet) {
+        val n = t.nextLink!!
+        if (n === t) {
+            current = null
+        } else {
+            val p = t.prevLink!!
+            p.nextLink = n
+            n.prevLink = p
+            if (current === t) current = n
+        }
+        t.nextLink = null
+        t.prevLink = null
+        t.inRunQueue = false
+        runCount--
+    }
+
+    /** Moves control to [next]; the schedule callback sees [prev] as the current tasklet. */
+    fun switchTo(prev: Tasklet, next: Tasklet) {
+        val cb = scheduleCallback
+        if (cb != null) notifySchedule(cb, prev, next)
+        current = next
+    }
+
+    private fun notifySchedule(cb: ScheduleCallback, prev: Tasklet?, next: Tasklet) {
+        current = prev
+        try {
+            cb.onSchedule(prev, next)
+        } catch (e: Throwable) {
+            // Stackless prints and ignores it; the switch proceeds.
+            System.err.println("Exception ignored in: 'Error in scheduling callback'")
+            e.printStackTrace()
+        }
+    }
+
+    fun checkTrap() {
+        if (switchTrap != 0) throw SwitchTrapException()
+    }
+
+    fun watchdog(): Tasklet = if (watchdogs.isEmpty()) main else watchdogs[watchdogs.size - 1]
+
+    // ---------------------------------------------------------------------------------------------
+    // Registry of alive tasklets
+
+    fun register(t: Tasklet) {
+        val first = firstAlive
+        t.allNext = first
+        t.allPrev = null
+        if (first != null) first.allPrev = t
+        firstAlive = t
+    }
+
+    fun unregister(t: Tasklet) {
+        val n = t.allNext
+        val p = t.allPrev
+        if (p == null) {
+            if (firstAlive === t) firstAlive = n
+        } else {
+            p.allNext = n
+        }
+        if (n != null) n.allPrev = p
+        t.allNext = null
+        t.allPrev = null
+    }
+
+    inline fun forEachTasklet(action: (Tasklet) -> Unit) {
+        var t = firstAlive
+        while (t != null) {
+            val next = t.allNext
+            action(t)
+            t = next
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Operations of the current tasklet [me]; each returns true when [me] switched away.
+
+    /** `schedule(retval)` (spec §4.2). */
+    fun schedule(me: Tasklet, retval: Any?): Boolean {
+        val next = me.nextLink!!
+        if (next !== me) checkTrap()
+        me.tempval = retval
+        if (next === me) return false
+        switchTo(me, next)
+        return true
+    }
+
+    /** `schedule_remove(retval)` (spec §4.3). */
+    fun scheduleRemove(me: Tasklet, retval: Any?): Boolean {
+        val next = me.nextLink!!
+        if (next !== me) checkTrap()
+        val old = me.tempval
+        me.tempval = retval
+        unlink(me)
+        if (next !== me) {
+            switchTo(me, next)
+            return true
+        }
+        return blockOut(me, old)
+    }
+
+    /** `t.run()` and, with [removeCaller], `t.switch()` (spec §2.7, §2.8). */
+    fun run(me: Tasklet, t: Tasklet, removeCaller: Boolean): Boolean {
+        checkRunnable(t)
+        if (t === me) return false
+        checkTrap()
+        if (!t.inRunQueue) append(t)
+        if (removeCaller) unlink(me)
+        switchTo(me, t)
+        return true
+    }
+
+    fun checkRunnable(t: Tasklet) {
+        if (t.blocked != 0) throw TaskletStateException("You cannot run a blocked tasklet", t)
+        if (!t.aliveFlag && t !== current) {
+            throw TaskletStateException("You cannot run an unbound(dead) tasklet", t)
+        }
+    }
+
+    /** `t.throw(e, pending)`, `t.kill(pending)`, `t.raise_exception(e)` (spec §2.9–2.11). */
+    fun throwTo(me: Tasklet, t: Tasklet, e: Throwable, pending: Boolean): Boolean {
+        if (t === me) throw e
+        if (!t.aliveFlag) {
+            if (e !is TaskletExit) throw TaskletStateException("You cannot throw to a dead tasklet", t)
+            t.channel?.removeWaiter(t)
+            if (t.inRunQueue) unlink(t)
+            return false
+        }
+        if (!pending) checkTrap()
+        t.channel?.removeWaiter(t)
+        t.tempval = Bomb(e)
+        if (!t.inRunQueue) append(t)
+        if (pending) return false
+        switchTo(me, t)
+        return true
+    }
+
+    /** `stackless.run()` without a timeout (spec §4.4): [me] becomes the innermost watchdog. */
+    fun runWatchdog(me: Tasklet): Boolean {
+        val next = me.nextLink!!
+        if (next === me) return false
+        checkTrap()
+        watchdogs.add(me)
+        me.inWatchdogStack = true
+        unlink(me)
+        switchTo(me, next)
+        return true
+    }
+
+    /**
+     * [c] resumes inside `run()`: pop it and every watchdog pushed after it; inner callers that are
+     * paused become runnable, so that their own `run()` returns when their turn comes (§4.4 step 4).
+     */
+    fun popWatchdogs(c: Tasklet) {
+        val i = watchdogs.lastIndexOf(c)
+        for (j in watchdogs.size - 1 downTo i + 1) {
+            val w = watchdogs.removeAt(j)
+            w.inWatchdogStack = false
+            if (w.aliveFlag && !w.inRunQueue && w.blocked == 0) append(w)
+        }
+        if (i >= 0) watchdogs.removeAt(i)
+        c.inWatchdogStack = false
+    }
+
+    /**
+     * [b] has just left the run queue (blocked or paused) and nothing is runnable (spec §4.8):
+     * revive a paused watchdog, or fail with a deadlock in [b] itself, which is restored to the queue
+     * with its tempval [oldTempval].
+     */
+    fun blockOut(b: Tasklet, oldTempval: Any?): Boolean {
+        val w = watchdog()
+        if (w.aliveFlag && !w.inRunQueue && w.blocked == 0) {
+            if (w === b) {
+                append(b)
+                return false
+            }
+            if (switchTrap != 0) {
+                restore(b, oldTempval)
+                throw SwitchTrapException()
+            }
+            append(w)
+            switchTo(b, w)
+            return true
+        }
+        val report = Deadlocks.report(this)
+        restore(b, oldTempval)
+        throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.$report")
+    }
+
+    private fun restore(b: Tasklet, oldTempval: Any?) {
+        b.channel?.removeWaiter(b)
+        if (!b.inRunQueue) append(b)
+        current = b
+        b.tempval = oldTempval
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The end of a tasklet (spec §4.9)
+
+    fun taskletEnded(t: Tasklet, cause: Throwable?) {
+        var error = cause
+        if (error != null && error !is TaskletExit) {
+            val handler = errorHandler
+            if (handler != null) {
+                error = try {
+                    handler.onError(t, error)
+                    null
+                } catch (e: Throwable) {
+                    e
+                }
+            }
+        }
+        t.die()
+        val w = watchdog()
+        if (error != null && error !is TaskletExit) {
+            // The watchdog hears of it before any other runnable tasklet.
+            w.channel?.removeWaiter(w)
+            w.tempval = Bomb(error)
+            if (!w.inRunQueue) append(w)
+            unlink(t)
+            switchTo(t, w)
+            return
+        }
+        val next = t.nextLink!!
+        unlink(t)
+        if (next !== t) {
+            switchTo(t, next)
+            return
+        }
+        val dir = w.blocked
+        if (dir != 0) {
+            val what = if (dir < 0) "receiving without a sender" else "sending without a receiver"
+            val report = Deadlocks.report(this)
+            w.channel!!.removeWaiter(w)
+            w.tempval = Bomb(DeadlockException("the main tasklet is $what available.$report"))
+        }
+        append(w)
+        switchTo(t, w)
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The loop and the baton
+
+    /**
+     * Runs the scheduler on the calling thread until [me] is current again. A soft tasklet is resumed
+     * right here; a tasklet bound to another thread (a hard tasklet, a main tasklet) gets the baton
+     * and this thread parks until the baton comes back. With [me] null (a hard tasklet has ended) the
+     * thread keeps the loop going until it must hand the baton over, then returns for good.
+     *
+     * The loop is a trampoline: every resumed continuation returns here when it suspends or ends,
+     * so a million chained switches use no stack.
+     */
+    fun pump(me: Tasklet?) {
+        val self = Thread.currentThread()
+        while (true) {
+            val t = current!!
+            if (t === me) return
+            val carrier = t.carrier
+            if (carrier == null) {
+                val hard = t.hardBody
+                if (hard == null) {
+                    resumeSoft(t)
+                } else {
+                    val bomb = t.tempval
+                    if (bomb is Bomb) {
+                        // Killed or thrown to before it started: it ends without ever getting a thread.
+                        t.tempval = null
+                        taskletEnded(t, bomb.error)
+                    } else if (passBaton(startCarrier(t, hard), me)) {
+                        return
+                    }
+                }
+            } else if (carrier === self) {
+                buried(t, me!!)
+            } else if (passBaton(carrier, me)) {
+                return
+            }
+        }
+    }
+
+    private fun resumeSoft(t: Tasklet) {
+        val frame = t.frame!!
+        t.frame = null
+        if (t.inWatchdogStack) popWatchdogs(t)
+        val v = t.tempval
+        t.tempval = null
+        if (v is Bomb) frame.resumeWith(Result.failure(v.error)) else frame.resumeWith(Result.success(v))
+    }
+
+    /** Gives the baton to [to]; parks until it comes back unless [me] is null (returns true then). */
+    private fun passBaton(to: Thread, me: Tasklet?): Boolean {
+        baton = to
+        if (to.state == Thread.State.NEW) to.start() else LockSupport.unpark(to)
+        if (me == null) return true
+        awaitBaton()
+        return false
+    }
+
+    fun awaitBaton() {
+        val self = Thread.currentThread()
+        while (baton !== self) LockSupport.park(this)
+    }
+
+    private fun startCarrier(t: Tasklet, body: Runnable): Thread {
+        val thread = Carriers.newThread("tasklet ${t.name}") { runHard(t, body) }
+        t.hardBody = null
+        t.carrier = thread
+        return thread
+    }
+
+    private fun runHard(t: Tasklet, body: Runnable) {
+        local.set(this)
+        awaitBaton()
+        t.tempval = null
+        var error: Throwable? = null
+        try {
+            body.run()
+        } catch (e: Throwable) {
+            error = e
+        }
+        taskletEnded(t, error)
+        pump(null)
+    }
+
+    /**
+     * [t] must run next, but its Java frames lie below [me]'s on this very thread: a soft tasklet
+     * called a blocking operation, which pins the thread until it returns. Give [me] the control
+     * back with an error rather than hang.
+     */
+    private fun buried(t: Tasklet, me: Tasklet): Nothing {
+        me.channel?.removeWaiter(me)
+        if (!me.inRunQueue) append(me)
+        current = me
+        me.tempval = null
+        throw TaskletStateException(
+            "${t.name} cannot resume while ${me.name} blocks above it on thread '${thread.name}': " +
+                "a blocking operation called from a soft tasklet pins its thread; use the suspend form",
+            me,
+        )
+    }
+
+    /** Blocks the calling thread, as tasklet [me], until the scheduler switches back to [me]. */
+    fun block(me: Tasklet) {
+        if (me.carrier != null) {
+            pump(me)
+            return
+        }
+        // A soft tasklet running non-suspend code: pin it to this thread while it waits.
+        me.carrier = Thread.currentThread()
+        try {
+            pump(me)
+        } finally {
+            me.carrier = null
+        }
+    }
+
+    fun checkOwner() {
+        if (Thread.currentThread() !== thread && local.get() !== this) {
+            throw IllegalStateException(
+                "thread '${Thread.currentThread().name}' cannot operate on the tasklets of thread " +
+                    "'${thread.name}': cross-thread operations are not supported in this version",
+            )
+        }
+    }
+
+    override fun toString(): String = "Scheduler(thread '${thread.name}', runCount=$runCount)"
+
+    companion object {
+        private val local = ThreadLocal<Scheduler>()
+        private val byThreadId = ConcurrentHashMap<Long, Scheduler>()
+
+        @Volatile @JvmField var scheduleCallback: ScheduleCallback? = null
+        @Volatile @JvmField var channelCallback: ChannelCallback? = null
+        @Volatile @JvmField var errorHandler: ErrorHandler? = null
+
+        /** The scheduler of the calling thread (a carrier thread answers for its owner); created on first use. */
+        fun forCurrentThread(): Scheduler = local.get() ?: create()
+
+        private fun create(): Scheduler {
+            val thread = Thread.currentThread()
+            val s = Scheduler(thread)
+            local.set(s)
+            byThreadId[thread.id] = s
+            val cb = scheduleCallback
+            if (cb != null) {
+                try {
+                    cb.onSchedule(null, s.main)
+                } catch (e: Throwable) {
+                    System.err.println("Exception ignored in: 'Error in scheduling callback'")
+                    e.printStackTrace()
+                }
+            }
+            return s
+        }
+
+        fun forThreadId(id: Long): Scheduler? = byThreadId[id]
+
+        fun threadIds(): List<Long> = byThreadId.keys.sorted()
+
+        /** Runs [op] for the current tasklet of the calling thread; blocks until it is resumed if it switched. */
+        inline fun blocking(op: (Scheduler, Tasklet) -> Boolean): Any? {
+            val s = forCurrentThread()
+            val me = s.current!!
+            if (op(s, me)) s.block(me)
+            return me.claim()
+        }
+    }
+}
+
+/** Suspends [cont]'s tasklet if the operation switched away, else returns the claimed tempval. */
+@Suppress("UNCHECKED_CAST", "NOTHING_TO_INLINE")
+internal inline fun Tasklet.suspendIf(switched: Boolean, cont: Continuation<*>): Any? {
+    if (!switched) return claim()
+    frame = cont as Continuation<Any?>
+    return kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
+}

@@ -1,0 +1,370 @@
+package dev.stackless
+
+import kotlin.coroutines.Continuation
+import kotlin.coroutines.intrinsics.createCoroutineUnintercepted
+import kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
+import kotlin.coroutines.intrinsics.suspendCoroutineUninterceptedOrReturn
+
+/**
+ * A tasklet: a cheap, cooperatively scheduled task with a Kotlin `suspend` body (soft-switched)
+ * or a Java [Runnable] body ([Tasklet.of], hard-switched on a carrier thread when it blocks).
+ *
+ * A tasklet belongs to the thread that created it and runs only when that thread's scheduler
+ * switches to it. Its life cycle is Stackless': *bound* ([bind]), *runnable* ([setup], [insert]),
+ * *current*, *blocked* on a [Channel], *paused* ([remove], [Stackless.scheduleRemove], [switch]) and
+ * *dead* (its body returned or threw). Every operation that can switch has a `suspend` form for
+ * tasklet bodies and a `…Blocking` twin for Java, for plain threads (the main tasklet) and for
+ * non-suspend code inside a tasklet.
+ *
+ * Misuse throws [IllegalStateException] with Stackless' message text; its `toString()` adds the
+ * tasklet's name and state.
+ */
+public class Tasklet private constructor(
+    @Transient @JvmField internal var scheduler: Scheduler?,
+    body: Any?,
+) : java.io.Serializable {
+
+    /** A tasklet of the calling thread bound to [body] (not yet runnable: call [setup]). */
+    @JvmOverloads
+    public constructor(body: (suspend () -> Unit)? = null) : this(Scheduler.forCurrentThread(), body)
+
+    // Links of the runnables queue (circular) or of a channel's waiters (linear).
+    @JvmField internal var nextLink: Tasklet? = null
+    @JvmField internal var prevLink: Tasklet? = null
+
+    // Links of the scheduler's registry of alive tasklets.
+    @JvmField internal var allNext: Tasklet? = null
+    @JvmField internal var allPrev: Tasklet? = null
+
+    /** The channel this tasklet waits on, with [blocked] giving the direction. */
+    @JvmField internal var channel: Channel<*>? = null
+
+    /** A soft tasklet's suspended continuation (also before it starts); null while it runs. */
+    @JvmField internal var frame: Continuation<Any?>? = null
+
+    /** A hard tasklet's body until its carrier thread starts. */
+    @JvmField internal var hardBody: Runnable? = null
+
+    /** The thread this tasklet's Java frames live on: hard tasklets, the main tasklet, pinned soft tasklets. */
+    @Transient @JvmField internal var carrier: Thread? = null
+
+    @JvmField internal var aliveFlag: Boolean = false
+    @JvmField internal var inRunQueue: Boolean = false
+    @JvmField internal var inWatchdogStack: Boolean = false
+    @JvmField internal var isMainFlag: Boolean = false
+    @JvmField internal var atomicFlag: Boolean = false
+    private var nameField: String? = null
+
+    /**
+     * The tasklet's value slot: the bound body before [setup], a value in flight on a channel, the
+     * value that [Stackless.schedule], [run] or [switch] return when the tasklet resumes (read and
+     * reset to null then), or an exception waiting to be thrown in it.
+     */
+    public var tempval: Any? = body
+
+    /** 0, or the direction the tasklet is blocked in: 1 waiting to send, -1 waiting to receive. */
+    public var blocked: Int = 0
+        internal set
+
+    /** When true, a channel operation that would block throws instead ("this tasklet does not like to be blocked."). */
+    public var blockTrap: Boolean = false
+
+    /** Alive: set up, not yet ended, and its thread still exists. */
+    public val alive: Boolean get() = aliveFlag && scheduler != null
+
+    /** In the runnables queue or blocked on a channel. */
+    public val scheduled: Boolean get() = inRunQueue || blocked != 0
+
+    /** Alive but neither runnable nor blocked: it runs again only when someone inserts or runs it. */
+    public val paused: Boolean get() = alive && !scheduled
+
+    /** True while the watchdog must not interrupt this tasklet ([setAtomic], [Stackless.atomic]). */
+    public val atomic: Boolean get() = atomicFlag
+
+    /** True for its thread's main tasklet (the thread itself, outside any tasklet body). */
+    public val isMain: Boolean get() = isMainFlag
+
+    /** True when this is the running tasklet of its thread. */
+    public val isCurrent: Boolean get() = scheduler?.current === this
+
+    /** The next tasklet in the runnables queue (circular) or in the channel's waiters (null at the end). */
+    public val next: Tasklet? get() = nextLink
+
+    /** The previous tasklet in the runnables queue (circular) or in the channel's waiters (null at the head). */
+    public val prev: Tasklet? get() = prevLink
+
+    /** The id of the owning thread, -1 once that thread has ended. */
+    public val threadId: Long get() = scheduler?.thread?.id ?: -1L
+
+    /** False for a hard tasklet that has started: its state lives on a thread's stack and cannot be serialized. */
+    public val restorable: Boolean get() = carrier == null || isMainFlag
+
+    /** Shown in dumps, error messages and [toString]; defaults to `tasklet-<identity>`. */
+    public var name: String
+        get() = nameField ?: if (isMainFlag) "main" else "tasklet-" + Integer.toHexString(System.identityHashCode(this))
+        set(value) {
+            nameField = value
+        }
+
+    internal fun ownerScheduler(): Scheduler =
+        scheduler ?: throw TaskletStateException("tasklet has no thread", this)
+
+    // ---------------------------------------------------------------------------------------------
+    // Life cycle
+
+    /**
+     * Binds [body] (a `suspend () -> Unit` or, from Java, see [Tasklet.of]), discarding any
+     * suspended execution without running its `finally` blocks. With [paused] false the tasklet is
+     * *bound* (or *not alive* when [body] is null); with [paused] true its execution is created but
+     * not queued, reusing the bound body when [body] is null (Python's `bind(f, args)`).
+     *
+     * @throws IllegalStateException "can't (re)bind the current tasklet", "tasklet is scheduled",
+     *   "can't unbind the main tasklet", "the tasklet was not bound to a function".
+     */
+    @JvmOverloads
+    public fun bind(body: (suspend () -> Unit)?, paused: Boolean = false): Tasklet = bindAny(body, paused)
+
+    private fun bindAny(body: Any?, paused: Boolean): Tasklet {
+        val s = ownerScheduler()
+        if (s.current === this) throw TaskletStateException("can't (re)bind the current tasklet", this)
+        if (scheduled) throw TaskletStateException("tasklet is scheduled", this)
+        if (isMainFlag && !paused) throw TaskletStateException("can't unbind the main tasklet", this)
+        if (!paused) {
+            discardFrame(s)
+            tempval = body
+            return this
+        }
+        val function = body ?: tempval
+        if (function == null) throw TaskletStateException("the tasklet was not bound to a function", this)
+        discardFrame(s)
+        tempval = null
+        start(s, function)
+        return this
+    }
+
+    private fun discardFrame(s: Scheduler) {
+        if (aliveFlag) {
+            s.unregister(this)
+            aliveFlag = false
+        }
+        frame = null
+        hardBody = null
+    }
+
+    @Suppress("UNCHECKED_CAST")
+    private fun start(s: Scheduler, function: Any) {
+        when (function) {
+            is Runnable -> hardBody = function
+            is Function1<*, *> -> frame = (function as suspend () -> Unit)
+                .createCoroutineUnintercepted(TaskletCompletion(this)) as Continuation<Any?>
+            else -> throw IllegalArgumentException("tasklet function must be a callable or None")
+        }
+        aliveFlag = true
+        s.register(this)
+    }
+
+    /**
+     * Makes a bound tasklet alive and appends it to the end of its thread's runnables queue.
+     *
+     * @throws IllegalStateException "tasklet is alive", "the tasklet was not bound to a function".
+     */
+    public fun setup(): Tasklet {
+        val s = ownerScheduler()
+        s.checkOwner()
+        if (alive) throw TaskletStateException("tasklet is alive", this)
+        bindAny(null, paused = true)
+        s.append(this)
+        return this
+    }
+
+    /** Same as [setup]: `Tasklet { … }()` starts a tasklet. */
+    public operator fun invoke(): Tasklet = setup()
+
+    /**
+     * Appends a paused tasklet to the end of the runnables queue; a no-op if it is already there.
+     * Never switches.
+     *
+     * @throws IllegalStateException "You cannot run a blocked tasklet", "You cannot run an unbound(dead) tasklet".
+     */
+    public fun insert(): Tasklet {
+        val s = ownerScheduler()
+        s.checkOwner()
+        s.checkRunnable(this)
+        if (!inRunQueue) s.append(this)
+        return this
+    }
+
+    /**
+     * Takes a runnable tasklet out of the runnables queue: it becomes paused. A no-op for a paused or
+     * dead tasklet. Never switches.
+     *
+     * @throws IllegalStateException "You cannot remove a blocked tasklet.", "The current tasklet cannot be removed."
+     */
+    public fun remove(): Tasklet {
+        val s = scheduler ?: return this
+        s.checkOwner()
+        if (blocked != 0) throw TaskletStateException("You cannot remove a blocked tasklet.", this)
+        if (s.current === this) throw TaskletStateException("The current tasklet cannot be removed.", this)
+        if (inRunQueue) s.unlink(this)
+        return this
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Switching
+
+    /**
+     * Switches to this tasklet now (appending it first if it was paused); the caller stays runnable
+     * and resumes when the scheduler comes round to it. Returns the caller's tempval at resumption.
+     *
+     * @throws IllegalStateException "You cannot run a blocked tasklet", "You cannot run an unbound(dead) tasklet".
+     * @throws SwitchTrapException under [Stackless.switchTrap].
+     */
+    public suspend fun run(): Any? = suspendCoroutineUninterceptedOrReturn { cont ->
+        val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn runBlocking()
+        me.suspendIf(me.ownerScheduler().run(me, sameThread(me), removeCaller = false), cont)
+    }
+
+    /** The blocking twin of [run]. */
+    public fun runBlocking(): Any? = Scheduler.blocking { s, me -> s.run(me, sameThread(me), removeCaller = false) }
+
+    /**
+     * Like [run], but the caller leaves the runnables queue (becomes paused) until someone inserts,
+     * runs or switches to it again.
+     */
+    public suspend fun switch(): Any? = suspendCoroutineUninterceptedOrReturn { cont ->
+        val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn switchBlocking()
+        me.suspendIf(me.ownerScheduler().run(me, sameThread(me), removeCaller = true), cont)
+    }
+
+    /** The blocking twin of [switch]. */
+    public fun switchBlocking(): Any? = Scheduler.blocking { s, me -> s.run(me, sameThread(me), removeCaller = true) }
+
+    /**
+     * Raises [TaskletExit] in this tasklet: at once (it runs before the caller continues) or, with
+     * [pending], when its turn comes. A dead or never-started tasklet is simply dropped.
+     */
+    public suspend fun kill(pending: Boolean = false): Unit = throwException(TaskletExit(), pending)
+
+    /** The blocking twin of [kill]. */
+    @JvmOverloads
+    public fun killBlocking(pending: Boolean = false): Unit = throwExceptionBlocking(TaskletExit(), pending)
+
+    /**
+     * Throws [e] in this tasklet at the point where it is suspended (before its body if it has not
+     * started; from `send`/`receive` if it is blocked, leaving the channel). Without [pending] the
+     * tasklet runs now and the caller resumes after it; with [pending] it is only made runnable.
+     * Throwing to the current tasklet throws [e] in the caller.
+     *
+     * @throws IllegalStateException "You cannot throw to a dead tasklet" (any [e] but [TaskletExit]).
+     * @throws SwitchTrapException under [Stackless.switchTrap] when not [pending].
+     */
+    public suspend fun throwException(e: Throwable, pending: Boolean = false): Unit =
+        suspendCoroutineUninterceptedOrReturn { cont ->
+            val me = cont.taskletOrNull()
+                ?: return@suspendCoroutineUninterceptedOrReturn throwExceptionBlocking(e, pending)
+            val result = me.suspendIf(me.ownerScheduler().throwTo(me, sameThread(me), e, pending), cont)
+            if (result === COROUTINE_SUSPENDED) result else Unit
+        }
+
+    /** The blocking twin of [throwException]. */
+    @JvmOverloads
+    public fun throwExceptionBlocking(e: Throwable, pending: Boolean = false) {
+        Scheduler.blocking { s, me -> s.throwTo(me, sameThread(me), e, pending) }
+    }
+
+    /** [throwException] with `pending = false` (Stackless' `raise_exception`). */
+    public suspend fun raiseException(e: Throwable): Unit = throwException(e, false)
+
+    /** The blocking twin of [raiseException]. */
+    public fun raiseExceptionBlocking(e: Throwable): Unit = throwExceptionBlocking(e, false)
+
+    /** Sets the atomic flag (no watchdog interruption while set) and returns its previous value. */
+    public fun setAtomic(flag: Boolean): Boolean {
+        val old = atomicFlag
+        atomicFlag = flag
+        return old
+    }
+
+    /**
+     * Moves a paused (or blocked) tasklet to [thread]'s scheduler, which must exist; a no-op when it
+     * already belongs there.
+     *
+     * @throws IllegalStateException "can't (re)bind a runnable tasklet".
+     * @throws IllegalArgumentException "bad thread" when [thread] has no scheduler.
+     */
+    @JvmOverloads
+    public fun bindThread(thread: Thread = Thread.currentThread()) {
+        val target = if (thread === Thread.currentThread()) Scheduler.forCurrentThread() else Scheduler.forThreadId(thread.id)
+        if (target === scheduler) return
+        if (inRunQueue) throw TaskletStateException("can't (re)bind a runnable tasklet", this)
+        if (target == null) throw IllegalArgumentException("bad thread")
+        if (aliveFlag) {
+            scheduler?.unregister(this)
+            target.register(this)
+        }
+        scheduler = target
+    }
+
+    /** The target of an operation by [me]: it must belong to the same thread. */
+    private fun sameThread(me: Tasklet): Tasklet {
+        if (scheduler !== me.scheduler) {
+            val owner = scheduler ?: throw TaskletStateException("tasklet has no thread", this)
+            throw IllegalStateException(
+                "$this belongs to thread '${owner.thread.name}': cross-thread operations are not supported in this version",
+            )
+        }
+        return this
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals used by the scheduler
+
+    /** Reads and resets tempval, as a tasklet does when it resumes; throws a pending exception. */
+    internal fun claim(): Any? {
+        if (inWatchdogStack) ownerScheduler().popWatchdogs(this)
+        val v = tempval
+        tempval = null
+        if (v is Bomb) throw v.error
+        return v
+    }
+
+    /** The body returned or threw. */
+    internal fun die() {
+        scheduler?.unregister(this)
+        aliveFlag = false
+        frame = null
+        hardBody = null
+        tempval = null
+        if (!isMainFlag) carrier = null
+    }
+
+    private fun state(): String = when {
+        scheduler == null -> "detached from its ended thread"
+        isCurrent -> "current"
+        blocked > 0 -> "blocked sending on $channel"
+        blocked < 0 -> "blocked receiving on $channel"
+        inRunQueue -> "runnable"
+        aliveFlag -> "paused"
+        tempval != null -> "bound"
+        else -> "not alive"
+    }
+
+    /** `Tasklet(<name>, <state>)`, the state being current, runnable, blocked …, paused, bound or not alive. */
+    override fun toString(): String = "Tasklet($name, ${state()})"
+
+    public companion object {
+        /**
+         * A tasklet with a Java body, not yet runnable: call [setup]. Its body runs on a carrier
+         * thread of its own (virtual on JDK 21+), and its `…Blocking` calls hand the scheduler to the
+         * next tasklet while they wait, so it behaves like any other tasklet.
+         */
+        @JvmStatic
+        public fun of(body: Runnable): Tasklet = Tasklet(Scheduler.forCurrentThread(), body)
+
+        internal fun newMain(s: Scheduler, thread: Thread): Tasklet = Tasklet(s, null).apply {
+            isMainFlag = true
+            aliveFlag = true
+            carrier = thread
+        }
+    }
+}

@@ -121,8 +121,10 @@ public class Tasklet private constructor(
      * @throws IllegalStateException "can't (re)bind the current tasklet", "tasklet is scheduled",
      *   "can't unbind the main tasklet", "the tasklet was not bound to a function".
      */
-    @JvmOverloads
     public fun bind(body: (suspend () -> Unit)?, paused: Boolean = false): Tasklet = bindAny(body, paused)
+
+    /** [bind] with a trailing lambda: `t.bind { … }` leaves the tasklet bound, not alive. */
+    public fun bind(body: suspend () -> Unit): Tasklet = bindAny(body, false)
 
     private fun bindAny(body: Any?, paused: Boolean): Tasklet {
         val s = ownerScheduler()

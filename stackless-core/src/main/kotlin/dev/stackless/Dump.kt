@@ -17,7 +17,7 @@ internal object Dump {
     private fun stackOf(t: Tasklet): List<StackTraceElement> {
         val carrier = t.carrier
         return when {
-            t.isCurrent -> Thread.currentThread().stackTrace.drop(1)
+            t.isCurrent -> Thread.currentThread().stackTrace.dropWhile { it.className != Stackless::class.java.name }.drop(1)
             carrier != null -> carrier.stackTrace.toList()
             else -> {
                 val frames = ArrayList<StackTraceElement>()

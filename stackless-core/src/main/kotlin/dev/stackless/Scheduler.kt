@@ -35,6 +35,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** Every alive tasklet (and the blocked ones), for [Stackless.dump] and the deadlock report. */
     @JvmField var firstAlive: Tasklet? = null
+    @JvmField var lastAlive: Tasklet? = null
 
     init {
         append(main)
@@ -116,11 +117,11 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     // Registry of alive tasklets
 
     fun register(t: Tasklet) {
-        val first = firstAlive
-        t.allNext = first
-        t.allPrev = null
-        if (first != null) first.allPrev = t
-        firstAlive = t
+        val last = lastAlive
+        t.allPrev = last
+        t.allNext = null
+        if (last == null) firstAlive = t else last.allNext = t
+        lastAlive = t
     }
 
     fun unregister(t: Tasklet) {
@@ -131,7 +132,11 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         } else {
             p.allNext = n
         }
-        if (n != null) n.allPrev = p
+        if (n == null) {
+            if (lastAlive === t) lastAlive = p
+        } else {
+            n.allPrev = p
+        }
         t.allNext = null
         t.allPrev = null
     }

@@ -119,7 +119,8 @@ public class Tasklet private constructor(
      * not queued, reusing the bound body when [body] is null (Python's `bind(f, args)`).
      *
      * @throws IllegalStateException "can't (re)bind the current tasklet", "tasklet is scheduled",
-     *   "can't unbind the main tasklet", "the tasklet was not bound to a function".
+     *   "can't unbind the main tasklet", "tasklet has C state on its stack" (a hard tasklet that has
+     *   started, or a main tasklet), "the tasklet was not bound to a function".
      */
     public fun bind(body: (suspend () -> Unit)?, paused: Boolean = false): Tasklet = bindAny(body, paused)
 
@@ -131,6 +132,7 @@ public class Tasklet private constructor(
         if (s.current === this) throw TaskletStateException("can't (re)bind the current tasklet", this)
         if (scheduled) throw TaskletStateException("tasklet is scheduled", this)
         if (isMainFlag && !paused) throw TaskletStateException("can't unbind the main tasklet", this)
+        checkNoThreadStack()
         if (!paused) {
             discardFrame(s)
             tempval = body
@@ -142,6 +144,14 @@ public class Tasklet private constructor(
         tempval = null
         start(s, function)
         return this
+    }
+
+    /**
+     * A started hard tasklet (or a main tasklet) has frames on a thread's stack, which cannot be
+     * dropped without unwinding them: Stackless' "C state".
+     */
+    private fun checkNoThreadStack() {
+        if (carrier != null) throw TaskletStateException("tasklet has C state on its stack", this)
     }
 
     private fun discardFrame(s: Scheduler) {
@@ -291,7 +301,7 @@ public class Tasklet private constructor(
      * Moves a paused (or blocked) tasklet to [thread]'s scheduler, which must exist; a no-op when it
      * already belongs there.
      *
-     * @throws IllegalStateException "can't (re)bind a runnable tasklet".
+     * @throws IllegalStateException "can't (re)bind a runnable tasklet", "tasklet has C state on its stack".
      * @throws IllegalArgumentException "bad thread" when [thread] has no scheduler.
      */
     @JvmOverloads
@@ -299,6 +309,7 @@ public class Tasklet private constructor(
         val target = if (thread === Thread.currentThread()) Scheduler.forCurrentThread() else Scheduler.forThreadId(thread.id)
         if (target === scheduler) return
         if (inRunQueue) throw TaskletStateException("can't (re)bind a runnable tasklet", this)
+        checkNoThreadStack()
         if (target == null) throw IllegalArgumentException("bad thread")
         if (aliveFlag) {
             scheduler?.unregister(this)

@@ -1,7 +1,10 @@
 package dev.stackless
 
+import kotlin.coroutines.Continuation
+import kotlin.coroutines.CoroutineContext
 import kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
 import kotlin.coroutines.intrinsics.suspendCoroutineUninterceptedOrReturn
+import kotlin.coroutines.jvm.internal.CoroutineStackFrame
 
 /**
  * A synchronous rendezvous channel with Stackless semantics: a [send] waits for a [receive] and the
@@ -243,11 +246,31 @@ public class Channel<T> : java.io.Serializable {
         t.prevLink = null
     }
 
-    private inner class SuspendIterator : ChannelIterator<T> {
+    /**
+     * `for (x in channel)` in a tasklet. [hasNext] is a direct switch point, like [receive]: when it
+     * blocks, this iterator stands in as the tasklet's frame and turns the value received into
+     * `true` (kept for [next]) and a sent [NoSuchElementException] into `false`. Catching the
+     * exception around a plain `receive()` instead would allocate a continuation per item.
+     */
+    private inner class SuspendIterator : ChannelIterator<T>, Continuation<Any?>, CoroutineStackFrame {
         private var value: Any? = NONE
+        private var caller: Continuation<Boolean>? = null
 
-        override suspend fun hasNext(): Boolean {
-            if (closingField && balanceField <= 0) return false
+        override suspend fun hasNext(): Boolean = suspendCoroutineUninterceptedOrReturn { cont ->
+            if (closingField && balanceField <= 0) return@suspendCoroutineUninterceptedOrReturn false
+            val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn receivedBlocking()
+            if (action(me.ownerScheduler(), me, RECEIVE, null)) {
+                caller = cont
+                me.frame = this
+                COROUTINE_SUSPENDED
+            } else {
+                received { me.claim() }
+            }
+        }
+
+        private fun receivedBlocking(): Boolean = received { receiveBlocking() }
+
+        private inline fun received(receive: () -> Any?): Boolean {
             value = try {
                 receive()
             } catch (_: NoSuchElementException) {
@@ -255,6 +278,26 @@ public class Channel<T> : java.io.Serializable {
             }
             return true
         }
+
+        override val context: CoroutineContext get() = caller!!.context
+
+        override fun resumeWith(result: Result<Any?>) {
+            val c = caller!!
+            caller = null
+            val e = result.exceptionOrNull()
+            when {
+                e == null -> {
+                    value = result.getOrNull()
+                    c.resumeWith(Result.success(true))
+                }
+                e is NoSuchElementException -> c.resumeWith(Result.success(false))
+                else -> c.resumeWith(Result.failure(e))
+            }
+        }
+
+        override val callerFrame: CoroutineStackFrame? get() = caller as? CoroutineStackFrame
+
+        override fun getStackTraceElement(): StackTraceElement? = null
 
         @Suppress("UNCHECKED_CAST")
         override fun next(): T {

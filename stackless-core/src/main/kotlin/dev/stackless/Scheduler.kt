@@ -30,6 +30,9 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     @JvmField var inChannelCallback: Boolean = false
 
+    /** Loop threads parked until they get the baton; only the baton holder touches this. */
+    private val idleLoops = ArrayDeque<Thread>()
+
     /** The thread allowed to run this scheduler's tasklets now; handed over with park/unpark. */
     @Volatile @JvmField var baton: Thread = thread
 
@@ -321,37 +324,46 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /**
      * Runs the scheduler on the calling thread until [me] is current again. A soft tasklet is resumed
-     * right here; a tasklet bound to another thread (a hard tasklet, a main tasklet) gets the baton
-     * and this thread parks until the baton comes back. With [me] null (a hard tasklet has ended) the
-     * thread keeps the loop going until it must hand the baton over, then returns for good.
+     * right here; a tasklet whose frames live on another thread (a hard tasklet, a main tasklet, a
+     * pinned soft tasklet) gets the baton and this thread parks until the baton comes back.
+     *
+     * With [me] null the calling thread is a *loop thread*: it keeps the loop going until it must
+     * hand the baton to another thread, then returns true if it joined the pool of idle loop threads
+     * (it waits for the baton again) or false if it should end.
      *
      * The loop is a trampoline: every resumed continuation returns here when it suspends or ends,
      * so a million chained switches use no stack.
      */
-    fun pump(me: Tasklet?) {
+    fun pump(me: Tasklet?): Boolean {
         val self = Thread.currentThread()
         while (true) {
             val t = current!!
-            if (t === me) return
+            if (t === me) return false
             val carrier = t.carrier
             if (carrier == null) {
                 val hard = t.hardBody
                 if (hard == null) {
                     resumeSoft(t)
-                } else {
-                    val bomb = t.tempval
-                    if (bomb is Bomb) {
-                        // Killed or thrown to before it started: it ends without ever getting a thread.
-                        t.tempval = null
-                        taskletEnded(t, bomb.error)
-                    } else if (passBaton(startCarrier(t, hard), me)) {
-                        return
-                    }
+                    continue
                 }
-            } else if (carrier === self) {
-                buried(t, me!!)
-            } else if (passBaton(carrier, me)) {
-                return
+                val bomb = t.tempval
+                if (bomb is Bomb) {
+                    // Killed or thrown to before it started: it ends without ever getting a thread.
+                    t.tempval = null
+                    taskletEnded(t, bomb.error)
+                    continue
+                }
+                val pooled = leaveLoop(me)
+                passBaton(startCarrier(t, hard))
+                if (me == null) return pooled
+                awaitBaton()
+            } else {
+                // Only a thread parked inside a tasklet carries it, and such a thread is not pumping.
+                check(carrier !== self) { "$t is bound to the pumping thread '${self.name}'" }
+                val pooled = leaveLoop(me)
+                passBaton(carrier)
+                if (me == null) return pooled
+                awaitBaton()
             }
         }
     }
@@ -365,22 +377,33 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         if (v is Bomb) frame.resumeWith(Result.failure(v.error)) else frame.resumeWith(Result.success(v))
     }
 
-    /** Gives the baton to [to]; parks until it comes back unless [me] is null (returns true then). */
-    private fun passBaton(to: Thread, me: Tasklet?): Boolean {
-        baton = to
-        if (to.state == Thread.State.NEW) to.start() else LockSupport.unpark(to)
-        if (me == null) return true
-        awaitBaton()
-        return false
+    /** A loop thread ([me] null) about to give up the baton joins the idle pool if there is room. */
+    private fun leaveLoop(me: Tasklet?): Boolean {
+        if (me != null || idleLoops.size >= MAX_IDLE_LOOPS) return false
+        idleLoops.addLast(Thread.currentThread())
+        return true
     }
 
+    private fun passBaton(to: Thread) {
+        baton = to
+        LockSupport.unpark(to)
+    }
+
+    /** Parks until this thread holds the baton. An interrupt does not end the wait; it is kept for the caller. */
     fun awaitBaton() {
         val self = Thread.currentThread()
-        while (baton !== self) LockSupport.park(this)
+        var interrupted = false
+        while (baton !== self) {
+            LockSupport.park(this)
+            if (Thread.interrupted()) interrupted = true
+        }
+        if (interrupted) self.interrupt()
     }
 
+    /** Starts [t]'s carrier thread, parked until it gets the baton. Nothing changes if the thread cannot start. */
     private fun startCarrier(t: Tasklet, body: Runnable): Thread {
         val thread = Carriers.newThread("tasklet ${t.name}") { runHard(t, body) }
+        thread.start()
         t.hardBody = null
         t.carrier = thread
         return thread
@@ -397,39 +420,71 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             error = e
         }
         taskletEnded(t, error)
-        pump(null)
+        // The tasklet is gone; its thread carries on as a loop thread.
+        if (pump(null)) runLoop()
+    }
+
+    /** An idle loop thread, or a new one, to run the loop while the baton holder waits. */
+    private fun loopThread(): Thread = idleLoops.removeLastOrNull()
+        ?: Carriers.newThread("stackless loop of '${thread.name}'") {
+            local.set(this)
+            runLoop()
+        }.also { it.start() }
+
+    private fun runLoop() {
+        do {
+            awaitBaton()
+        } while (pump(null))
     }
 
     /**
-     * [t] must run next, but its Java frames lie below [me]'s on this very thread: a soft tasklet
-     * called a blocking operation, which pins the thread until it returns. Give [me] the control
-     * back with an error rather than hang.
+     * Blocks the calling thread, as tasklet [me], until the scheduler switches back to [me].
+     *
+     * The main tasklet runs the loop on its own thread meanwhile, which is what makes a blocking call
+     * from a plain thread cheap. A hard tasklet, or a soft tasklet that called a blocking twin from
+     * non-suspend code, is hard-switched: the loop goes on in a loop thread and the calling thread
+     * parks until [me] runs again, so no other tasklet's frames are ever stacked above its own.
      */
-    private fun buried(t: Tasklet, me: Tasklet): Nothing {
+    fun block(me: Tasklet) {
+        if (me.isMainFlag) {
+            pump(me)
+            return
+        }
+        val pinned = me.carrier == null
+        if (pinned) me.carrier = Thread.currentThread()
+        try {
+            passBaton(loopThread())
+            awaitBaton()
+            if (current !== me) unbury(me)
+        } finally {
+            if (pinned) me.carrier = null
+        }
+    }
+
+    /**
+     * The tasklet that must run now (the main tasklet) has its Java frames on this thread *below*
+     * [me], a soft tasklet that called a blocking twin while the main tasklet was running the loop:
+     * it cannot run until [me]'s call returns. If [me]'s operation has completed, [me] simply runs
+     * first; otherwise its operation is undone and fails, rather than hang or lose a value.
+     */
+    private fun unbury(me: Tasklet) {
+        val t = current!!
+        if (me.blocked == 0 && me.inRunQueue) {
+            unlink(me)
+            append(me)
+            current = me
+            return
+        }
+        if (me.inWatchdogStack) popWatchdogs(me)
         me.channel?.removeWaiter(me)
         if (!me.inRunQueue) append(me)
         current = me
         me.tempval = null
         throw TaskletStateException(
-            "${t.name} cannot resume while ${me.name} blocks above it on thread '${thread.name}': " +
+            "${t.name} cannot resume while ${me.name} blocks above it on thread '${Thread.currentThread().name}': " +
                 "a blocking operation called from a soft tasklet pins its thread; use the suspend form",
             me,
         )
-    }
-
-    /** Blocks the calling thread, as tasklet [me], until the scheduler switches back to [me]. */
-    fun block(me: Tasklet) {
-        if (me.carrier != null) {
-            pump(me)
-            return
-        }
-        // A soft tasklet running non-suspend code: pin it to this thread while it waits.
-        me.carrier = Thread.currentThread()
-        try {
-            pump(me)
-        } finally {
-            me.carrier = null
-        }
     }
 
     fun checkOwner() {
@@ -445,6 +500,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     companion object {
         private val local = ThreadLocal<Scheduler>()
+        private const val MAX_IDLE_LOOPS = 2
         private val byThreadId = ConcurrentHashMap<Long, Scheduler>()
 
         @Volatile @JvmField var scheduleCallback: ScheduleCallback? = null
@@ -458,6 +514,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             val thread = Thread.currentThread()
             val s = Scheduler(thread)
             local.set(s)
+            byThreadId.values.removeIf { !it.thread.isAlive }
             byThreadId[thread.id] = s
             val cb = scheduleCallback
             if (cb != null) {
@@ -473,7 +530,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
         fun forThreadId(id: Long): Scheduler? = byThreadId[id]
 
-        fun threadIds(): List<Long> = byThreadId.keys.sorted()
+        fun threadIds(): List<Long> = byThreadId.values.filter { it.thread.isAlive }.map { it.thread.id }.sorted()
 
         /** Runs [op] for the current tasklet of the calling thread; blocks until it is resumed if it switched. */
         inline fun blocking(op: (Scheduler, Tasklet) -> Boolean): Any? {

@@ -138,8 +138,10 @@ public class Tasklet private constructor(
             tempval = body
             return this
         }
-        val function = body ?: tempval
-        if (function == null) throw TaskletStateException("the tasklet was not bound to a function", this)
+        val function = body ?: tempval ?: throw TaskletStateException("the tasklet was not bound to a function", this)
+        if (function !is Runnable && function !is Function1<*, *>) {
+            throw IllegalArgumentException("tasklet function must be a callable or None")
+        }
         discardFrame(s)
         tempval = null
         start(s, function)
@@ -167,9 +169,8 @@ public class Tasklet private constructor(
     private fun start(s: Scheduler, function: Any) {
         when (function) {
             is Runnable -> hardBody = function
-            is Function1<*, *> -> frame = (function as suspend () -> Unit)
+            else -> frame = (function as suspend () -> Unit)
                 .createCoroutineUnintercepted(TaskletCompletion(this)) as Continuation<Any?>
-            else -> throw IllegalArgumentException("tasklet function must be a callable or None")
         }
         aliveFlag = true
         s.register(this)

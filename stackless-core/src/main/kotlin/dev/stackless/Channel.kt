@@ -173,7 +173,7 @@ public class Channel<T> : java.io.Serializable {
             target.tempval = mine
             if (preferTarget) {
                 s.insertAfter(me, target)
-                s.switchTo(me, target)
+                s.switchToPartner(me, target)
                 return true
             }
             s.append(target)
@@ -259,7 +259,8 @@ public class Channel<T> : java.io.Serializable {
         override suspend fun hasNext(): Boolean = suspendCoroutineUninterceptedOrReturn { cont ->
             if (closingField && balanceField <= 0) return@suspendCoroutineUninterceptedOrReturn false
             val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn receivedBlocking()
-            if (action(me.ownerScheduler(), me, RECEIVE, null)) {
+            val s = me.ownerScheduler()
+            if (s.afterSwitchPoint(me, action(s, me, RECEIVE, null))) {
                 caller = cont
                 me.frame = this
                 COROUTINE_SUSPENDED

@@ -92,11 +92,89 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         runCount--
     }
 
-    /** Moves control to [next]; the schedule callback sees [prev] as the current tasklet. */
+    /**
+     * Moves control to [next]; the schedule callback sees [prev] as the current tasklet. Under a
+     * timed `run()`, a due soft interrupt sends control to the watchdog instead.
+     */
     fun switchTo(prev: Tasklet, next: Tasklet) {
+        moveTo(prev, if (timer == null) next else timedSwitch(next, softInterruptible = true))
+    }
+
+    /** [switchTo] for the rendezvous switch to a preferred partner, which a soft interrupt never takes. */
+    fun switchToPartner(prev: Tasklet, next: Tasklet) {
+        moveTo(prev, if (timer == null) next else timedSwitch(next, softInterruptible = false))
+    }
+
+    private fun moveTo(prev: Tasklet, target: Tasklet) {
         val cb = scheduleCallback
-        if (cb != null) notifySchedule(cb, prev, next)
-        current = next
+        if (cb != null) notifySchedule(cb, prev, target)
+        current = target
+    }
+
+    private fun timedSwitch(next: Tasklet, softInterruptible: Boolean): Tasklet {
+        val w = timer!!
+        val owner = w.owner
+        if (next === owner || switchTrap != 0) {
+            w.newSlice()
+            return next
+        }
+        if (w.total && !w.soft && !next.atomicFlag && w.spent()) {
+            // A budget for the whole run can run out on tasklets that only ever switch: the one about
+            // to run is interrupted before it goes on, keeping its operation's result in its tempval.
+            unlink(next)
+            owner.tempval = next
+            if (!owner.inRunQueue) append(owner)
+            return owner
+        }
+        if (w.total && w.soft && w.spent()) w.softPending = true
+        w.newSlice()
+        if (!softInterruptible || !w.softPending) return next
+        // Soft interrupt: the watchdog goes just before the tasklet that was about to run; run() returns null.
+        w.softPending = false
+        owner.tempval = null
+        if (!owner.inRunQueue) insertAfter(next.prevLink!!, owner)
+        return owner
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The watchdog's budget (spec §4.4)
+
+    /** The budget of the outermost timed `run()`, or null: the only thing the hot path checks. */
+    @JvmField var timer: Watchdog? = null
+
+    /**
+     * Counts the tick of a switch point of [me], which [switched] away or not, and interrupts [me]
+     * if the budget is spent and nothing defers it. Returns whether [me] is switched away now.
+     */
+    fun afterSwitchPoint(me: Tasklet, switched: Boolean, yieldPoint: Boolean = false): Boolean {
+        val w = timer ?: return switched
+        if (me === w.owner) return switched
+        if (switched) {
+            // The switch started a new timeslice; only a budget for the whole run counts it.
+            if (w.total) w.tick()
+            return true
+        }
+        w.tick()
+        // Deferred while atomic or trapped: the budget stays spent, so the next switch point fires.
+        if (!w.spent() || me.atomicFlag || switchTrap != 0) return false
+        val owner = w.owner
+        if (w.soft) {
+            if (!yieldPoint) {
+                w.softPending = true
+                return false
+            }
+            // A yield point is a switch: run() returns null and [me] stays runnable, right after it.
+            w.softPending = false
+            owner.tempval = null
+            if (!owner.inRunQueue) append(owner)
+        } else {
+            // Hard interrupt: [me] leaves the queue, keeping its operation's result in its tempval.
+            unlink(me)
+            owner.tempval = me
+            if (!owner.inRunQueue) append(owner)
+        }
+        moveTo(me, owner)
+        return true
     }
 
     private fun notifySchedule(cb: ScheduleCallback, prev: Tasklet?, next: Tasklet) {
@@ -161,7 +239,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         val next = me.nextLink!!
         if (next !== me) checkTrap()
         me.tempval = retval
-        if (next === me) return false
+        if (next === me) return timer?.softPending == true && afterSwitchPoint(me, false, yieldPoint = true)
         switchTo(me, next)
         return true
     }
@@ -216,13 +294,25 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         return true
     }
 
-    /** `stackless.run()` without a timeout (spec §4.4): [me] becomes the innermost watchdog. */
-    fun runWatchdog(me: Tasklet): Boolean {
+    /**
+     * `stackless.run()` (spec §4.4): [me] becomes the innermost watchdog. With a budget
+     * ([ticks] or [nanos] > 0) and no timed run around it, it also becomes the interrupt watchdog;
+     * otherwise the budget and the flags are ignored ("the first timed run wins").
+     */
+    fun runWatchdog(
+        me: Tasklet,
+        ticks: Long = 0,
+        nanos: Long = 0,
+        soft: Boolean = false,
+        total: Boolean = false,
+        threadblock: Boolean = false,
+    ): Boolean {
         val next = me.nextLink!!
         if (next === me) return false
         checkTrap()
         watchdogs.add(me)
         me.inWatchdogStack = true
+        if (timer == null && (ticks > 0 || nanos > 0)) timer = Watchdog(me, ticks, nanos, soft, total, threadblock)
         unlink(me)
         switchTo(me, next)
         return true
@@ -237,10 +327,12 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         for (j in watchdogs.size - 1 downTo i + 1) {
             val w = watchdogs.removeAt(j)
             w.inWatchdogStack = false
+            if (timer?.owner === w) timer = null
             if (w.aliveFlag && !w.inRunQueue && w.blocked == 0) append(w)
         }
         if (i >= 0) watchdogs.removeAt(i)
         c.inWatchdogStack = false
+        if (timer?.owner === c) timer = null
     }
 
     /**
@@ -536,16 +628,20 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         inline fun blocking(op: (Scheduler, Tasklet) -> Boolean): Any? {
             val s = forCurrentThread()
             val me = s.current!!
-            if (op(s, me)) s.block(me)
+            if (s.afterSwitchPoint(me, op(s, me))) s.block(me)
             return me.claim()
         }
     }
 }
 
-/** Suspends [cont]'s tasklet if the operation switched away, else returns the claimed tempval. */
+/**
+ * Ends a switch point of [cont]'s tasklet: suspends it if the operation switched away (or the
+ * watchdog interrupts it now), else returns the claimed tempval.
+ */
 @Suppress("UNCHECKED_CAST", "NOTHING_TO_INLINE")
 internal inline fun Tasklet.suspendIf(switched: Boolean, cont: Continuation<*>): Any? {
-    if (!switched) return claim()
+    val s = scheduler!!
+    if (!(if (s.timer == null) switched else s.afterSwitchPoint(this, switched))) return claim()
     frame = cont as Continuation<Any?>
     return kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
 }

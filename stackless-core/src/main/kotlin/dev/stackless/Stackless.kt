@@ -36,12 +36,84 @@ public object Stackless {
      * thrown from here (the others stay queued), and it returns early when someone makes the caller
      * runnable again.
      *
+     * Called from a soft tasklet's non-suspend code this pins the main tasklet's thread (see the
+     * README); tasklet bodies use [runNested].
+     *
      * @throws SwitchTrapException under [switchTrap] when another tasklet is runnable.
      */
     @JvmStatic
-    public fun run(): Tasklet? {
-        Scheduler.blocking { s, me -> s.runWatchdog(me) }
-        return null
+    public fun run(): Tasklet? = runWatched(0, 0, soft = false, total = false, threadblock = false)
+
+    /**
+     * [run] with a watchdog budget of [timeout] ticks per timeslice (a timeslice ends at every
+     * switch; with [totaltimeout], the budget counts from the start across switches). A tick is one
+     * switch point of the running tasklet: any operation that may switch, or [tick], which busy
+     * loops call as their preemption point. When the budget is spent, the running tasklet is
+     * interrupted where it would otherwise go on: taken out of the runnables queue (paused, its
+     * operation completed) and returned, unless it is atomic or under [switchTrap], in which case
+     * the interrupt waits for its next switch point. With [soft], nothing is removed: `run()` returns
+     * null at the next switch instead.
+     *
+     * Only the outermost `run()` with a budget sets one ("the first timed run wins"); nested calls
+     * behave as plain `run()`. [threadblock] is accepted for Stackless compatibility; it has no
+     * effect until threads can wake each other's schedulers. `timeout <= 0` is a plain [run].
+     */
+    @JvmStatic
+    @JvmOverloads
+    public fun run(timeout: Int, threadblock: Boolean = false, soft: Boolean = false, totaltimeout: Boolean = false): Tasklet? =
+        runWatched(timeout.toLong(), 0, soft, totaltimeout, threadblock)
+
+    /** [run] with a watchdog budget in time per timeslice; see [run] with ticks for what is interrupted where. */
+    @JvmStatic
+    @JvmOverloads
+    public fun run(timeout: java.time.Duration, soft: Boolean = false): Tasklet? =
+        runWatched(0, timeout.toNanos().coerceAtLeast(1), soft, total = false, threadblock = false)
+
+    /** [run] with a watchdog budget in time per timeslice (Kotlin [kotlin.time.Duration]). */
+    @JvmSynthetic
+    public fun run(timeout: kotlin.time.Duration, soft: Boolean = false): Tasklet? =
+        runWatched(0, timeout.inWholeNanoseconds.coerceAtLeast(1), soft, total = false, threadblock = false)
+
+    private fun runWatched(ticks: Long, nanos: Long, soft: Boolean, total: Boolean, threadblock: Boolean): Tasklet? =
+        Scheduler.blocking { s, me -> s.runWatchdog(me, ticks, nanos, soft, total, threadblock) } as? Tasklet
+
+    /**
+     * The suspend form of [run] for tasklet bodies: the calling tasklet becomes a nested watchdog and
+     * resumes when nothing else is runnable, when an uncaught exception is thrown to it, or when
+     * someone runs it; the pop rules of spec §4.4 apply to the watchdogs nested inside it.
+     * Outside a tasklet it is [run].
+     */
+    public suspend fun runNested(
+        timeout: Int = 0,
+        soft: Boolean = false,
+        totaltimeout: Boolean = false,
+    ): Tasklet? = suspendCoroutineUninterceptedOrReturn<Any?> { cont ->
+        val me = cont.taskletOrNull()
+            ?: return@suspendCoroutineUninterceptedOrReturn run(timeout, soft = soft, totaltimeout = totaltimeout)
+        me.suspendIf(me.ownerScheduler().runWatchdog(me, timeout.toLong(), 0, soft, totaltimeout), cont)
+    } as? Tasklet
+
+    /**
+     * A watchdog tick: the preemption point of a busy loop. Under a timed [run] whose budget is
+     * spent, the calling tasklet is interrupted here; otherwise it returns at once.
+     */
+    public suspend fun tick(): Unit = suspendCoroutineUninterceptedOrReturn { cont ->
+        val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn Unit
+        val s = me.ownerScheduler()
+        if (s.timer == null || !s.afterSwitchPoint(me, false, yieldPoint = true)) return@suspendCoroutineUninterceptedOrReturn Unit
+        @Suppress("UNCHECKED_CAST")
+        me.frame = cont as kotlin.coroutines.Continuation<Any?>
+        kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
+    }
+
+    /** The blocking twin of [tick], for non-suspend code in a tasklet. */
+    @JvmStatic
+    public fun tickBlocking() {
+        val s = Scheduler.forCurrentThread()
+        val me = s.current!!
+        if (s.timer == null || !s.afterSwitchPoint(me, false, yieldPoint = true)) return
+        s.block(me)
+        me.claim()
     }
 
     /**

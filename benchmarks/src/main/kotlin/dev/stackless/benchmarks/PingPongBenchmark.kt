@@ -2,7 +2,10 @@ package dev.stackless.benchmarks
 
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
+import java.util.concurrent.SynchronousQueue
 import java.util.concurrent.TimeUnit
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import org.openjdk.jmh.annotations.Benchmark
@@ -19,18 +22,21 @@ import dev.stackless.Channel as StacklessChannel
 import kotlinx.coroutines.channels.Channel as KChannel
 
 /**
- * ns per hop on one thread: a preallocated ball bounces between two tasks over two channels
- * (`ping` one way, `pong` back). One hop = one send meeting one receive, i.e. the ball handed from
- * one task to the other. An invocation is [HOPS] hops ([HOPS]/2 round trips). The ball is a
- * preallocated object, so no boxing is measured: B/op is the library's own allocation.
+ * ns per hop: a preallocated ball bounces between two tasks over two rendezvous channels (`ping`
+ * one way, `pong` back). One hop = one send meeting one receive, i.e. the ball handed from one task
+ * to the other. An invocation is [HOPS] hops ([HOPS]/2 round trips; [HOPS_VT] for virtual threads).
+ * The ball is a preallocated object, so no boxing is measured: B/op is the system's own allocation.
  *
- * - [stacklessHop]: two tasklets over two `dev.stackless.Channel<Any>`, driven by `Stackless.run()`.
- * - [kotlinxRendezvousHop]: two coroutines over two `Channel<Any>(RENDEZVOUS)` in `runBlocking`.
+ * - [stackless]: two tasklets over two `dev.stackless.Channel<Any>`, driven by `Stackless.run()`.
+ * - [kotlinxRunBlocking]: two coroutines over two `Channel<Any>(RENDEZVOUS)` in `runBlocking`.
+ * - [kotlinxDefault]: the same in `runBlocking(Dispatchers.Default)`.
+ * - [virtualThreads]: two virtual threads over two `SynchronousQueue<Any>` (JDK 21+).
+ * - [virtualThreadsOneCarrier]: the same with one carrier thread.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgs = ["-Xmx1g"])
+@Fork(value = 1, jvmArgs = [HEAP])
 @Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)
 @Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
 open class PingPongBenchmark {
@@ -39,7 +45,7 @@ open class PingPongBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(HOPS)
-    fun stacklessHop(): Long {
+    fun stackless(): Long {
         received = 0
         val ping = StacklessChannel<Any>()
         val pong = StacklessChannel<Any>()
@@ -56,34 +62,82 @@ open class PingPongBenchmark {
             }
         }.setup()
         Stackless.run()
-        return received
+        return checked(received, HOPS / 2L)
     }
 
     @Benchmark
     @OperationsPerInvocation(HOPS)
-    fun kotlinxRendezvousHop(): Long {
+    fun kotlinxRunBlocking(): Long {
         received = 0
-        runBlocking {
-            val ping = KChannel<Any>(KChannel.RENDEZVOUS)
-            val pong = KChannel<Any>(KChannel.RENDEZVOUS)
-            launch { // echo: ping -> pong
-                repeat(HOPS / 2) {
-                    pong.send(ping.receive())
-                }
-            }
-            launch { // server: sends the ball, waits for it back
-                val ball = ball
-                repeat(HOPS / 2) {
-                    ping.send(ball)
-                    if (pong.receive() === ball) received++
-                }
+        runBlocking { kotlinxPingPong() }
+        return checked(received, HOPS / 2L)
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(HOPS)
+    fun kotlinxDefault(): Long {
+        received = 0
+        runBlocking(Dispatchers.Default) { kotlinxPingPong() }
+        return checked(received, HOPS / 2L)
+    }
+
+    private fun CoroutineScope.kotlinxPingPong() {
+        val ping = KChannel<Any>(KChannel.RENDEZVOUS)
+        val pong = KChannel<Any>(KChannel.RENDEZVOUS)
+        launch { // echo: ping -> pong
+            repeat(HOPS / 2) {
+                pong.send(ping.receive())
             }
         }
-        return received
+        launch { // server: sends the ball, waits for it back
+            val ball = ball
+            repeat(HOPS / 2) {
+                ping.send(ball)
+                if (pong.receive() === ball) received++
+            }
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(HOPS_VT)
+    fun virtualThreads(): Long = virtualThreadPingPong()
+
+    @Benchmark
+    @OperationsPerInvocation(HOPS_VT)
+    @Fork(value = 1, jvmArgs = [HEAP], jvmArgsAppend = [ONE_CARRIER, ONE_CARRIER_MAX])
+    fun virtualThreadsOneCarrier(): Long = virtualThreadPingPong()
+
+    private fun virtualThreadPingPong(): Long {
+        val factory = VirtualThreads.factory()
+        received = 0
+        val ping = SynchronousQueue<Any>()
+        val pong = SynchronousQueue<Any>()
+        val echo = factory.newThread {
+            repeat(HOPS_VT / 2) {
+                pong.put(ping.take())
+            }
+        }
+        val server = factory.newThread {
+            val ball = ball
+            var n = 0L
+            repeat(HOPS_VT / 2) {
+                ping.put(ball)
+                if (pong.take() === ball) n++
+            }
+            received = n
+        }
+        echo.start()
+        server.start()
+        echo.join()
+        server.join()
+        return checked(received, HOPS_VT / 2L)
     }
 
     companion object {
         /** Hops per invocation (even: HOPS/2 round trips). */
         const val HOPS = 200_000
+
+        /** The same for virtual threads, whose hop costs microseconds. */
+        const val HOPS_VT = 20_000
     }
 }

@@ -1,0 +1,3 @@
+module stackless.dev/compare/go
+
+go 1.19

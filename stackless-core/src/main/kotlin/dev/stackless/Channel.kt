@@ -265,19 +265,14 @@ public class Channel<T> : java.io.Serializable {
                 me.frame = this
                 COROUTINE_SUSPENDED
             } else {
-                received { me.claim() }
+                value = nextOrEnd { me.claim() }
+                value !== NONE
             }
         }
 
-        private fun receivedBlocking(): Boolean = received { receiveBlocking() }
-
-        private inline fun received(receive: () -> Any?): Boolean {
-            value = try {
-                receive()
-            } catch (_: NoSuchElementException) {
-                return false
-            }
-            return true
+        private fun receivedBlocking(): Boolean {
+            value = nextOrEnd { receiveBlocking() }
+            return value !== NONE
         }
 
         override val context: CoroutineContext get() = caller!!.context
@@ -309,18 +304,21 @@ public class Channel<T> : java.io.Serializable {
         }
     }
 
+    /** The value [receive] returns, or [NONE] when a sender ended the iteration with a [NoSuchElementException]. */
+    private inline fun nextOrEnd(receive: () -> Any?): Any? = try {
+        receive()
+    } catch (_: NoSuchElementException) {
+        NONE
+    }
+
     private inner class BlockingIterator : Iterator<T> {
         private var value: Any? = NONE
 
         override fun hasNext(): Boolean {
             if (value !== NONE) return true
             if (closingField && balanceField <= 0) return false
-            value = try {
-                receiveBlocking()
-            } catch (_: NoSuchElementException) {
-                return false
-            }
-            return true
+            value = nextOrEnd { receiveBlocking() }
+            return value !== NONE
         }
 
         @Suppress("UNCHECKED_CAST")

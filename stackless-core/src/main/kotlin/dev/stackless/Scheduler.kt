@@ -120,11 +120,8 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         }
         if (w.total && !w.soft && !next.atomicFlag && w.spent()) {
             // A budget for the whole run can run out on tasklets that only ever switch: the one about
-            // to run is interrupted before it goes on, keeping its operation's result in its tempval.
-            unlink(next)
-            owner.tempval = next
-            if (!owner.inRunQueue) append(owner)
-            return owner
+            // to run is interrupted before it goes on.
+            return interrupt(next)
         }
         if (w.total && w.soft && w.spent()) w.softPending = true
         w.newSlice()
@@ -167,25 +164,28 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             w.softPending = false
             owner.tempval = null
             if (!owner.inRunQueue) append(owner)
+            moveTo(me, owner)
         } else {
-            // Hard interrupt: [me] leaves the queue, keeping its operation's result in its tempval.
-            unlink(me)
-            owner.tempval = me
-            if (!owner.inRunQueue) append(owner)
+            moveTo(me, interrupt(me))
         }
-        moveTo(me, owner)
         return true
     }
 
-    private fun notifySchedule(cb: ScheduleCallback, prev: Tasklet?, next: Tasklet) {
+    /**
+     * A hard interrupt: [victim] leaves the runnables queue (paused), keeping its operation's result
+     * in its tempval, and the interrupt watchdog, which becomes runnable, will return it from `run()`.
+     */
+    private fun interrupt(victim: Tasklet): Tasklet {
+        val owner = timer!!.owner
+        unlink(victim)
+        owner.tempval = victim
+        if (!owner.inRunQueue) append(owner)
+        return owner
+    }
+
+    private fun notifySchedule(cb: ScheduleCallback, prev: Tasklet, next: Tasklet) {
         current = prev
-        try {
-            cb.onSchedule(prev, next)
-        } catch (e: Throwable) {
-            // Stackless prints and ignores it; the switch proceeds.
-            System.err.println("Exception ignored in: 'Error in scheduling callback'")
-            e.printStackTrace()
-        }
+        notifySafely(cb, prev, next)
     }
 
     fun checkTrap() {
@@ -299,20 +299,13 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
      * ([ticks] or [nanos] > 0) and no timed run around it, it also becomes the interrupt watchdog;
      * otherwise the budget and the flags are ignored ("the first timed run wins").
      */
-    fun runWatchdog(
-        me: Tasklet,
-        ticks: Long = 0,
-        nanos: Long = 0,
-        soft: Boolean = false,
-        total: Boolean = false,
-        threadblock: Boolean = false,
-    ): Boolean {
+    fun runWatchdog(me: Tasklet, ticks: Long, nanos: Long, soft: Boolean, total: Boolean): Boolean {
         val next = me.nextLink!!
         if (next === me) return false
         checkTrap()
         watchdogs.add(me)
         me.inWatchdogStack = true
-        if (timer == null && (ticks > 0 || nanos > 0)) timer = Watchdog(me, ticks, nanos, soft, total, threadblock)
+        if (timer == null && (ticks > 0 || nanos > 0)) timer = Watchdog(me, ticks, nanos, soft, total)
         unlink(me)
         switchTo(me, next)
         return true
@@ -608,16 +601,18 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             local.set(s)
             byThreadId.values.removeIf { !it.thread.isAlive }
             byThreadId[thread.id] = s
-            val cb = scheduleCallback
-            if (cb != null) {
-                try {
-                    cb.onSchedule(null, s.main)
-                } catch (e: Throwable) {
-                    System.err.println("Exception ignored in: 'Error in scheduling callback'")
-                    e.printStackTrace()
-                }
-            }
+            scheduleCallback?.let { notifySafely(it, null, s.main) }
             return s
+        }
+
+        /** Stackless prints and ignores an exception of the schedule callback; the switch proceeds. */
+        private fun notifySafely(cb: ScheduleCallback, prev: Tasklet?, next: Tasklet) {
+            try {
+                cb.onSchedule(prev, next)
+            } catch (e: Throwable) {
+                System.err.println("Exception ignored in: 'Error in scheduling callback'")
+                e.printStackTrace()
+            }
         }
 
         fun forThreadId(id: Long): Scheduler? = byThreadId[id]
@@ -640,8 +635,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
  */
 @Suppress("UNCHECKED_CAST", "NOTHING_TO_INLINE")
 internal inline fun Tasklet.suspendIf(switched: Boolean, cont: Continuation<*>): Any? {
-    val s = scheduler!!
-    if (!(if (s.timer == null) switched else s.afterSwitchPoint(this, switched))) return claim()
+    if (!scheduler!!.afterSwitchPoint(this, switched)) return claim()
     frame = cont as Continuation<Any?>
     return kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
 }

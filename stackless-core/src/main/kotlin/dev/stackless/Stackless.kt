@@ -42,7 +42,7 @@ public object Stackless {
      * @throws SwitchTrapException under [switchTrap] when another tasklet is runnable.
      */
     @JvmStatic
-    public fun run(): Tasklet? = runWatched(0, 0, soft = false, total = false, threadblock = false)
+    public fun run(): Tasklet? = runWatched(0, 0, soft = false, total = false)
 
     /**
      * [run] with a watchdog budget of [timeout] ticks per timeslice (a timeslice ends at every
@@ -61,21 +61,21 @@ public object Stackless {
     @JvmStatic
     @JvmOverloads
     public fun run(timeout: Int, threadblock: Boolean = false, soft: Boolean = false, totaltimeout: Boolean = false): Tasklet? =
-        runWatched(timeout.toLong(), 0, soft, totaltimeout, threadblock)
+        runWatched(timeout.toLong(), 0, soft, totaltimeout)
 
     /** [run] with a watchdog budget in time per timeslice; see [run] with ticks for what is interrupted where. */
     @JvmStatic
     @JvmOverloads
     public fun run(timeout: java.time.Duration, soft: Boolean = false): Tasklet? =
-        runWatched(0, timeout.toNanos().coerceAtLeast(1), soft, total = false, threadblock = false)
+        runWatched(0, timeout.toNanos().coerceAtLeast(1), soft, total = false)
 
     /** [run] with a watchdog budget in time per timeslice (Kotlin [kotlin.time.Duration]). */
     @JvmSynthetic
     public fun run(timeout: kotlin.time.Duration, soft: Boolean = false): Tasklet? =
-        runWatched(0, timeout.inWholeNanoseconds.coerceAtLeast(1), soft, total = false, threadblock = false)
+        runWatched(0, timeout.inWholeNanoseconds.coerceAtLeast(1), soft, total = false)
 
-    private fun runWatched(ticks: Long, nanos: Long, soft: Boolean, total: Boolean, threadblock: Boolean): Tasklet? =
-        Scheduler.blocking { s, me -> s.runWatchdog(me, ticks, nanos, soft, total, threadblock) } as? Tasklet
+    private fun runWatched(ticks: Long, nanos: Long, soft: Boolean, total: Boolean): Tasklet? =
+        Scheduler.blocking { s, me -> s.runWatchdog(me, ticks, nanos, soft, total) } as? Tasklet
 
     /**
      * The suspend form of [run] for tasklet bodies: the calling tasklet becomes a nested watchdog and
@@ -100,7 +100,7 @@ public object Stackless {
     public suspend fun tick(): Unit = suspendCoroutineUninterceptedOrReturn { cont ->
         val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn Unit
         val s = me.ownerScheduler()
-        if (s.timer == null || !s.afterSwitchPoint(me, false, yieldPoint = true)) return@suspendCoroutineUninterceptedOrReturn Unit
+        if (!s.afterSwitchPoint(me, false, yieldPoint = true)) return@suspendCoroutineUninterceptedOrReturn Unit
         @Suppress("UNCHECKED_CAST")
         me.frame = cont as kotlin.coroutines.Continuation<Any?>
         kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
@@ -111,7 +111,7 @@ public object Stackless {
     public fun tickBlocking() {
         val s = Scheduler.forCurrentThread()
         val me = s.current!!
-        if (s.timer == null || !s.afterSwitchPoint(me, false, yieldPoint = true)) return
+        if (!s.afterSwitchPoint(me, false, yieldPoint = true)) return
         s.block(me)
         me.claim()
     }

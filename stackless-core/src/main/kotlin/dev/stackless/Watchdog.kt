@@ -17,7 +17,6 @@ internal class Watchdog(
     private val sliceNanos: Long,
     @JvmField val soft: Boolean,
     @JvmField val total: Boolean,
-    @JvmField val threadblock: Boolean,
 ) {
     private var ticksLeft: Long = sliceTicks
     private var deadline: Long = if (sliceNanos > 0) System.nanoTime() + sliceNanos else 0L

@@ -1,5 +1,6 @@
 package dev.stackless
 
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater
 import kotlin.coroutines.Continuation
 import kotlin.coroutines.CoroutineContext
 import kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
@@ -18,13 +19,26 @@ import kotlin.coroutines.jvm.internal.CoroutineStackFrame
  * Iterate it with `for (x in channel)` in a tasklet, or [blockingIterable] from Java: iteration ends
  * when the channel is [closing] and no sender is waiting, or when a [NoSuchElementException] is
  * sent (the JVM's `StopIteration`).
+ *
+ * A channel may be shared by tasklets of different threads. When the partner of a rendezvous
+ * belongs to another thread, the values are exchanged, the partner is made runnable in its own
+ * thread and the caller goes on without switching; [preference] and [scheduleAll] apply only
+ * between tasklets of the same thread. A channel used by one thread takes no lock; the first time
+ * another thread uses it, its first thread hands it over to a locked mode at its next switch or
+ * when it is idle (at once if it has ended), and the other thread's operation waits for that.
  */
 public class Channel<T> : java.io.Serializable {
     @JvmField internal var head: Tasklet? = null
     @JvmField internal var tail: Tasklet? = null
     private var balanceField: Int = 0
     private var preferenceField: Int = -1
-    private var closingField: Boolean = false
+    @Volatile private var closingField: Boolean = false
+
+    /**
+     * The scheduler that uses this channel without a lock (the first to use it), [SHARED] once
+     * another thread has used it too (every operation then locks the channel), or null before use.
+     */
+    @Volatile @Transient @JvmField internal var owner: Any? = null
 
     /** Waiting senders (positive) or receivers (negative). */
     public val balance: Int get() = balanceField
@@ -53,12 +67,12 @@ public class Channel<T> : java.io.Serializable {
 
     /** Marks the channel closing. Waiting tasklets stay and can still be served; nobody is woken. */
     public fun close() {
-        closingField = true
+        guard(Scheduler.forCurrentThread()) { closingField = true }
     }
 
     /** Clears [closing]. */
     public fun open() {
-        closingField = false
+        guard(Scheduler.forCurrentThread()) { closingField = false }
     }
 
     /**
@@ -153,6 +167,8 @@ public class Channel<T> : java.io.Serializable {
      * as they were.
      */
     internal fun action(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
+        me.raisePending()
+        if (owner !== s && !ownedBy(s)) return sharedAction(s, me, dir, value)
         if (s.inChannelCallback) throw IllegalStateException("Recursive channel call due to callbacks!")
         val old = me.tempval
         me.tempval = if (dir > 0) value else null
@@ -161,7 +177,12 @@ public class Channel<T> : java.io.Serializable {
         if (cb != null) notifyChannel(s, cb, me, dir, canDo, old)
         if (canDo) {
             val target = head!!
-            if (target.scheduler !== s) throw crossThread(me, target, old)
+            if (target.scheduler !== s) {
+                // Rebound to another thread while it waited here.
+                removeWaiter(target)
+                wakeRemote(me, target)
+                return false
+            }
             val preferTarget = !scheduleAll && preferenceField == -dir
             if ((scheduleAll || preferTarget) && s.switchTrap != 0) {
                 me.tempval = old
@@ -171,6 +192,7 @@ public class Channel<T> : java.io.Serializable {
             val mine = me.tempval
             me.tempval = target.tempval
             target.tempval = mine
+            target.opDone = true
             if (preferTarget) {
                 s.insertAfter(me, target)
                 s.switchToPartner(me, target)
@@ -181,6 +203,14 @@ public class Channel<T> : java.io.Serializable {
             s.switchTo(me, me.nextLink!!)
             return true
         }
+        checkCanBlock(s, me, old)
+        val next = me.nextLink!!
+        wait(s, me, dir)
+        return switchAway(s, me, next, old)
+    }
+
+    /** The errors of an operation that would block; each leaves [me]'s tempval as it was. */
+    private fun checkCanBlock(s: Scheduler, me: Tasklet, old: Any?) {
         if (me.blockTrap) {
             me.tempval = old
             throw TaskletStateException("this tasklet does not like to be blocked.", me)
@@ -189,18 +219,129 @@ public class Channel<T> : java.io.Serializable {
             me.tempval = old
             throw ChannelClosedException("Send/receive operation on a closed channel")
         }
-        val next = me.nextLink!!
-        if (next !== me && s.switchTrap != 0) {
+        if (me.nextLink !== me && s.switchTrap != 0) {
             me.tempval = old
             throw SwitchTrapException()
         }
+    }
+
+    /** [me] leaves the runnables queue to wait on this channel (the links serve both lists). */
+    private fun wait(s: Scheduler, me: Tasklet, dir: Int) {
         s.unlink(me)
         addWaiter(me, dir)
+    }
+
+    /** [me] now waits on this channel: the scheduler goes on with [next], the tasklet that followed it. */
+    private fun switchAway(s: Scheduler, me: Tasklet, next: Tasklet, old: Any?): Boolean {
         if (next !== me) {
             s.switchTo(me, next)
             return true
         }
         return s.blockOut(me, old)
+    }
+
+    /**
+     * [me] completes the rendezvous with [target], a waiter of another thread already taken out of
+     * the channel: [target] gets its result through its own scheduler's inbox. Posting happens under
+     * the channel's lock in shared mode, so whoever later finds [target] gone from the channel finds
+     * the mail already there. A waiter whose thread has ended cannot run: its value goes nowhere.
+     */
+    private fun wakeRemote(me: Tasklet, target: Tasklet) {
+        val mine = me.tempval
+        me.tempval = target.tempval
+        target.scheduler?.post(Mail(Mail.WAKE, target, mine))
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Sharing between threads
+
+    /**
+     * True when [s] may use the channel without a lock: it owns it, or takes it now if nobody has
+     * used it yet. Otherwise the channel is (made) shared: a live owner of another thread hands it
+     * over at its next switch or idle moment, an ended one at once.
+     */
+    internal fun ownedBy(s: Scheduler): Boolean {
+        while (true) {
+            val o = owner
+            when {
+                o === SHARED -> return false
+                o === s -> if (!s.detached) return true else OWNER.compareAndSet(this, o, SHARED)
+                o == null -> if (OWNER.compareAndSet(this, null, s)) return true
+                else -> {
+                    val os = o as Scheduler
+                    if (os.checkLive()) s.awaitShared(this, os) else OWNER.compareAndSet(this, o, SHARED)
+                }
+            }
+        }
+    }
+
+    /** Called by the owner on its own thread, between operations: from now on everyone locks. */
+    internal fun share(s: Scheduler) {
+        OWNER.compareAndSet(this, s, SHARED)
+    }
+
+    /** Runs [block] with the channel's state safe to change for [s]: unlocked if it owns it, else under the lock. */
+    internal inline fun <R> guard(s: Scheduler, block: () -> R): R =
+        if (ownedBy(s)) block() else synchronized(this) { block() }
+
+    /** Takes [t] out of the waiters; false if it no longer waits here (matched by another thread meanwhile). */
+    internal fun withdraw(s: Scheduler, t: Tasklet): Boolean = guard(s) {
+        if (t.channel !== this) return@guard false
+        removeWaiter(t)
+        true
+    }
+
+    /**
+     * [action] on a channel shared by several threads: the rendezvous is decided under the lock;
+     * switching, if any, happens after it, between tasklets of the caller's own thread.
+     */
+    private fun sharedAction(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
+        if (s.inChannelCallback) throw IllegalStateException("Recursive channel call due to callbacks!")
+        val old = me.tempval
+        me.tempval = if (dir > 0) value else null
+        var local: Tasklet? = null
+        var preferTarget = false
+        val next = me.nextLink!!
+        synchronized(this) {
+            // Waiters whose thread has ended can never run: they leave when their turn comes.
+            var target = if (if (dir > 0) balanceField < 0 else balanceField > 0) head else null
+            while (target != null && target.scheduler.let { it == null || (it !== s && !it.checkLive()) }) {
+                removeWaiter(target)
+                target = if (if (dir > 0) balanceField < 0 else balanceField > 0) head else null
+            }
+            val cb = Scheduler.channelCallback
+            if (cb != null) notifyChannel(s, cb, me, dir, target != null, old)
+            if (target == null) {
+                checkCanBlock(s, me, old)
+                wait(s, me, dir)
+            } else if (target.scheduler !== s) {
+                removeWaiter(target)
+                wakeRemote(me, target)
+                return false
+            } else {
+                preferTarget = !scheduleAll && preferenceField == -dir
+                if ((scheduleAll || preferTarget) && s.switchTrap != 0) {
+                    me.tempval = old
+                    throw SwitchTrapException()
+                }
+                removeWaiter(target)
+                val mine = me.tempval
+                me.tempval = target.tempval
+                target.tempval = mine
+                target.opDone = true
+                local = target
+            }
+        }
+        val target = local ?: return switchAway(s, me, next, old)
+        if (preferTarget) {
+            s.insertAfter(me, target)
+            s.switchToPartner(me, target)
+            return true
+        }
+        s.append(target)
+        if (!scheduleAll) return false
+        s.switchTo(me, me.nextLink!!)
+        return true
     }
 
     private fun notifyChannel(s: Scheduler, cb: ChannelCallback, me: Tasklet, dir: Int, canDo: Boolean, old: Any?) {
@@ -213,14 +354,6 @@ public class Channel<T> : java.io.Serializable {
         } finally {
             s.inChannelCallback = false
         }
-    }
-
-    private fun crossThread(me: Tasklet, target: Tasklet, old: Any?): IllegalStateException {
-        me.tempval = old
-        return IllegalStateException(
-            "$me cannot rendezvous with $target of thread '${target.scheduler?.thread?.name}' on $this: " +
-                "cross-thread channels are not supported in this version",
-        )
     }
 
     internal fun addWaiter(t: Tasklet, dir: Int) {
@@ -334,6 +467,11 @@ public class Channel<T> : java.io.Serializable {
         const val SEND = 1
         const val RECEIVE = -1
         val NONE = Any()
+
+        /** [owner] of a channel used by several threads. */
+        val SHARED = Any()
+        val OWNER: AtomicReferenceFieldUpdater<Channel<*>, Any> =
+            AtomicReferenceFieldUpdater.newUpdater(Channel::class.java, Any::class.java, "owner")
         private const val serialVersionUID = 1L
     }
 }

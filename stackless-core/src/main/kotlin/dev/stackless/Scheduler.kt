@@ -17,7 +17,8 @@ import kotlin.coroutines.Continuation
  * Nothing here allocates or locks on the way of a switch.
  */
 internal class Scheduler private constructor(@JvmField val thread: Thread) {
-    @JvmField val main: Tasklet = Tasklet.newMain(this, thread)
+    /** The main tasklet; replaced by a temporary one when the thread has ended and hard tasklets are killed. */
+    @JvmField var main: Tasklet = Tasklet.newMain(this, thread)
 
     /** The running tasklet; null only transiently while the queue is empty inside an operation. */
     @JvmField var current: Tasklet? = null
@@ -39,6 +40,25 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     /** Every alive tasklet (and the blocked ones), for [Stackless.dump] and the deadlock report. */
     @JvmField var firstAlive: Tasklet? = null
     @JvmField var lastAlive: Tasklet? = null
+    @JvmField var aliveCount: Int = 0
+
+    /** Requests of other threads, applied by this scheduler's thread at its next switch or while idle. */
+    @JvmField val inbox: Inbox = Inbox()
+
+    /** Parked in [idleWait] or [awaitShared]: a post must unpark the baton holder. */
+    @Volatile @JvmField var parked: Boolean = false
+
+    /** Idle: nothing runnable, parked until another thread posts (changed under [Threads]). */
+    @JvmField var idle: Boolean = false
+
+    /** Set by the thread that found that no thread can make progress: this idle scheduler deadlocked too. */
+    @Volatile @JvmField var deadlocked: String? = null
+
+    /** The thread has ended and its tasklets were detached (spec §5.4). */
+    @Volatile @JvmField var detached: Boolean = false
+
+    /** The watchdog whose `run()` waits for other threads instead of returning when the queue empties (threadblock). */
+    @JvmField var threadblockOwner: Tasklet? = null
 
     init {
         append(main)
@@ -198,18 +218,23 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     // Registry of alive tasklets
 
     fun register(t: Tasklet) {
+        t.registry = this
         val last = lastAlive
         t.allPrev = last
         t.allNext = null
         if (last == null) firstAlive = t else last.allNext = t
         lastAlive = t
+        aliveCount++
     }
 
+    /** Drops [t] from the registry; a no-op unless this scheduler's registry holds it. */
     fun unregister(t: Tasklet) {
+        if (t.registry !== this) return
+        t.registry = null
         val n = t.allNext
         val p = t.allPrev
         if (p == null) {
-            if (firstAlive === t) firstAlive = n
+            firstAlive = n
         } else {
             p.allNext = n
         }
@@ -220,6 +245,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         }
         t.allNext = null
         t.allPrev = null
+        aliveCount--
     }
 
     inline fun forEachTasklet(action: (Tasklet) -> Unit) {
@@ -236,7 +262,13 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** `schedule(retval)` (spec §4.2). */
     fun schedule(me: Tasklet, retval: Any?): Boolean {
-        val next = me.nextLink!!
+        me.raisePending()
+        var next = me.nextLink!!
+        if (next === me && inbox.hasMail()) {
+            // Alone here: tasklets that other threads made runnable take their turn first.
+            drain()
+            next = me.nextLink!!
+        }
         if (next !== me) checkTrap()
         me.tempval = retval
         if (next === me) return timer?.softPending == true && afterSwitchPoint(me, false, yieldPoint = true)
@@ -246,6 +278,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** `schedule_remove(retval)` (spec §4.3). */
     fun scheduleRemove(me: Tasklet, retval: Any?): Boolean {
+        me.raisePending()
         val next = me.nextLink!!
         if (next !== me) checkTrap()
         val old = me.tempval
@@ -260,6 +293,11 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** `t.run()` and, with [removeCaller], `t.switch()` (spec §2.7, §2.8). */
     fun run(me: Tasklet, t: Tasklet, removeCaller: Boolean): Boolean {
+        me.raisePending()
+        if (t.scheduler !== this) {
+            runRemote(t, removeCaller)
+            return false
+        }
         checkRunnable(t)
         if (t === me) return false
         checkTrap()
@@ -278,20 +316,45 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** `t.throw(e, pending)`, `t.kill(pending)`, `t.raise_exception(e)` (spec §2.9–2.11). */
     fun throwTo(me: Tasklet, t: Tasklet, e: Throwable, pending: Boolean): Boolean {
+        me.raisePending()
         if (t === me) throw e
+        if (t.scheduler !== this) {
+            throwRemote(t, e)
+            return false
+        }
         if (!t.aliveFlag) {
             if (e !is TaskletExit) throw TaskletStateException("You cannot throw to a dead tasklet", t)
-            t.channel?.removeWaiter(t)
-            if (t.inRunQueue) unlink(t)
+            dropDead(t)
             return false
         }
         if (!pending) checkTrap()
-        t.channel?.removeWaiter(t)
-        t.tempval = Bomb(e)
-        if (!t.inRunQueue) append(t)
+        deliverThrow(t, e)
         if (pending) return false
         switchTo(me, t)
         return true
+    }
+
+    private fun dropDead(t: Tasklet) {
+        withdraw(t)
+        if (t.inRunQueue) unlink(t)
+    }
+
+    /**
+     * Makes [t] (alive, of this scheduler) runnable with [e] to throw. If its last channel operation
+     * has completed but it has not run since, the operation's result is kept and [e] waits for its
+     * next switch point, so that no value is lost; the same for the running tasklet.
+     */
+    private fun deliverThrow(t: Tasklet, e: Throwable) {
+        // Matched by another thread just now: its wake-up mail is already in the inbox.
+        if (!withdraw(t)) drain()
+        if (t.opDone || t === current) t.pendingError = e else t.tempval = Bomb(e)
+        if (!t.inRunQueue) append(t)
+    }
+
+    /** Takes [t] out of the channel it waits on; false if it waits on none (or was matched meanwhile). */
+    private fun withdraw(t: Tasklet): Boolean {
+        val ch = t.channel ?: return false
+        return ch.withdraw(this, t)
     }
 
     /**
@@ -299,16 +362,32 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
      * ([ticks] or [nanos] > 0) and no timed run around it, it also becomes the interrupt watchdog;
      * otherwise the budget and the flags are ignored ("the first timed run wins").
      */
-    fun runWatchdog(me: Tasklet, ticks: Long, nanos: Long, soft: Boolean, total: Boolean): Boolean {
+    fun runWatchdog(me: Tasklet, ticks: Long, nanos: Long, soft: Boolean, total: Boolean, threadblock: Boolean): Boolean {
+        me.raisePending()
+        if (inbox.hasMail()) drain()
+        val budget = ticks > 0 || nanos > 0
+        // threadblock belongs to the interrupt watchdog: ignored without a budget, except for runAll().
+        val waits = threadblock && (budget || ticks < 0) && (threadblockOwner ?: me) === me
         val next = me.nextLink!!
-        if (next === me) return false
-        checkTrap()
+        if (next === me && !(waits && aliveCount > 1)) return false
+        if (next !== me) checkTrap()
         watchdogs.add(me)
         me.inWatchdogStack = true
-        if (timer == null && (ticks > 0 || nanos > 0)) timer = Watchdog(me, ticks, nanos, soft, total)
+        if (timer == null && budget) timer = Watchdog(me, ticks, nanos, soft, total)
+        if (waits) threadblockOwner = me
         unlink(me)
-        switchTo(me, next)
-        return true
+        if (next !== me) {
+            switchTo(me, next)
+            return true
+        }
+        val report = awaitWork()
+        if (report == null) {
+            switchTo(me, current!!)
+            return true
+        }
+        // No thread can make progress: run() returns (spec §4.8 step 4).
+        append(me)
+        return false
     }
 
     /**
@@ -321,11 +400,13 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             val w = watchdogs.removeAt(j)
             w.inWatchdogStack = false
             if (timer?.owner === w) timer = null
+            if (threadblockOwner === w) threadblockOwner = null
             if (w.aliveFlag && !w.inRunQueue && w.blocked == 0) append(w)
         }
         if (i >= 0) watchdogs.removeAt(i)
         c.inWatchdogStack = false
         if (timer?.owner === c) timer = null
+        if (threadblockOwner === c) threadblockOwner = null
     }
 
     /**
@@ -334,27 +415,46 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
      * with its tempval [oldTempval].
      */
     fun blockOut(b: Tasklet, oldTempval: Any?): Boolean {
-        val w = watchdog()
-        if (w.aliveFlag && !w.inRunQueue && w.blocked == 0) {
-            if (w === b) {
-                append(b)
-                return false
+        while (true) {
+            if (inbox.hasMail()) drain()
+            val c = current
+            if (c != null) {
+                // Another thread made something runnable here (perhaps [b] itself, its operation done).
+                if (c === b) return false
+                switchTo(b, c)
+                return true
             }
-            if (switchTrap != 0) {
-                restore(b, oldTempval)
-                throw SwitchTrapException()
-            }
-            append(w)
-            switchTo(b, w)
-            return true
+            val w = watchdog()
+            if (revivable(w) && !waitsForThreads()) return revive(b, w, oldTempval)
+            val report = idleWait() ?: continue
+            // No thread can make progress (spec §4.8 step 4).
+            if (revivable(w)) return revive(b, w, oldTempval)
+            restore(b, oldTempval)
+            throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.$report")
         }
-        val report = Deadlocks.report(this)
-        restore(b, oldTempval)
-        throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.$report")
+    }
+
+    private fun revivable(w: Tasklet): Boolean = w.aliveFlag && !w.inRunQueue && w.blocked == 0
+
+    /** A `run()` with threadblock waits for other threads while some other tasklet of this thread is alive. */
+    private fun waitsForThreads(): Boolean = threadblockOwner != null && aliveCount > 1
+
+    private fun revive(b: Tasklet, w: Tasklet, oldTempval: Any?): Boolean {
+        if (w === b) {
+            append(b)
+            return false
+        }
+        if (switchTrap != 0) {
+            restore(b, oldTempval)
+            throw SwitchTrapException()
+        }
+        append(w)
+        switchTo(b, w)
+        return true
     }
 
     private fun restore(b: Tasklet, oldTempval: Any?) {
-        b.channel?.removeWaiter(b)
+        withdraw(b)
         if (!b.inRunQueue) append(b)
         current = b
         b.tempval = oldTempval
@@ -393,12 +493,23 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             switchTo(t, next)
             return
         }
+        var report: String? = null
+        while (true) {
+            if (inbox.hasMail()) drain()
+            val c = current
+            if (c != null) {
+                switchTo(t, c)
+                return
+            }
+            if (w.blocked == 0 && !waitsForThreads()) break
+            report = idleWait() ?: continue
+            break
+        }
         val dir = w.blocked
         if (dir != 0) {
             val what = if (dir < 0) "receiving without a sender" else "sending without a receiver"
-            val report = Deadlocks.report(this)
-            w.channel!!.removeWaiter(w)
-            w.tempval = Bomb(DeadlockException("the main tasklet is $what available.$report"))
+            withdraw(w)
+            w.tempval = Bomb(DeadlockException("the main tasklet is $what available.${report ?: Deadlocks.report(this)}"))
         }
         append(w)
         switchTo(t, w)
@@ -422,6 +533,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     fun pump(me: Tasklet?): Boolean {
         val self = Thread.currentThread()
         while (true) {
+            if (inbox.hasMail()) drain()
             val t = current!!
             if (t === me) return false
             val carrier = t.carrier
@@ -457,6 +569,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         val frame = t.frame!!
         t.frame = null
         if (t.inWatchdogStack) popWatchdogs(t)
+        t.opDone = false
         val v = t.tempval
         t.tempval = null
         if (v is Bomb) frame.resumeWith(Result.failure(v.error)) else frame.resumeWith(Result.success(v))
@@ -487,6 +600,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** Starts [t]'s carrier thread, parked until it gets the baton. Nothing changes if the thread cannot start. */
     private fun startCarrier(t: Tasklet, body: Runnable): Thread {
+        watchThreadEnd()
         val thread = Carriers.newThread("tasklet ${t.name}") { runHard(t, body) }
         thread.start()
         t.hardBody = null
@@ -554,6 +668,8 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
      */
     private fun unbury(me: Tasklet) {
         val t = current!!
+        // Matched by another thread meanwhile: its wake-up mail makes it runnable with its result.
+        if (me.channel != null && !withdraw(me)) drain() else if (me.channel == null && inbox.hasMail()) drain()
         if (me.blocked == 0 && me.inRunQueue) {
             unlink(me)
             append(me)
@@ -561,7 +677,6 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             return
         }
         if (me.inWatchdogStack) popWatchdogs(me)
-        me.channel?.removeWaiter(me)
         if (!me.inRunQueue) append(me)
         current = me
         me.tempval = null
@@ -572,20 +687,306 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         )
     }
 
-    fun checkOwner() {
-        if (Thread.currentThread() !== thread && local.get() !== this) {
-            throw IllegalStateException(
-                "thread '${Thread.currentThread().name}' cannot operate on the tasklets of thread " +
-                    "'${thread.name}': cross-thread operations are not supported in this version",
-            )
+    // ---------------------------------------------------------------------------------------------
+    // Other threads (spec §5)
+
+    /** True when the calling thread runs this scheduler: its own thread, or one of its carrier or loop threads. */
+    fun isHere(): Boolean = Thread.currentThread() === thread || local.get() === this
+
+    /**
+     * False once the thread has ended; the first caller to notice detaches its tasklets (spec §5.4).
+     * Only asked on the way of a cross-thread operation: the hot path never calls [Thread.isAlive].
+     */
+    fun checkLive(): Boolean {
+        if (detached) return false
+        if (thread.isAlive) return true
+        detach()
+        return false
+    }
+
+    /** Hands [m] to this scheduler from another thread, waking it if it is parked. */
+    fun post(m: Mail) {
+        inbox.post(m)
+        if (parked) LockSupport.unpark(baton)
+    }
+
+    /** [post] for a remote operation on [t]; [deadMessage] is the error when the thread has ended. */
+    fun postFor(t: Tasklet, kind: Int, value: Any?, deadMessage: String) {
+        if (!checkLive()) throw TaskletStateException(deadMessage, t)
+        post(Mail(kind, t, value))
+    }
+
+    /** `t.run()`/`t.switch()` on a tasklet of another thread: it runs next there; the caller goes on. */
+    private fun runRemote(t: Tasklet, removeCaller: Boolean) {
+        val owner = t.scheduler
+        if (owner == null || !owner.checkLive()) throw TaskletStateException("tasklet has no thread", t)
+        if (removeCaller) throw TaskletStateException("can't switch to a different thread.", t)
+        owner.checkRunnable(t)
+        owner.post(Mail(Mail.RUN, t, null))
+    }
+
+    /** A throw to a tasklet of another thread acts as pending (spec §2.9): it is made runnable there. */
+    private fun throwRemote(t: Tasklet, e: Throwable) {
+        val owner = t.scheduler
+        if (owner == null || !owner.checkLive()) {
+            if (e !is TaskletExit) throw TaskletStateException("tasklet has no thread", t)
+            t.dropDetached(this)
+            return
+        }
+        if (!t.aliveFlag && e !is TaskletExit) throw TaskletStateException("You cannot throw to a dead tasklet", t)
+        owner.post(Mail(Mail.THROW, t, e))
+    }
+
+    /** Applies what other threads posted. Called only where the queue and the channels are consistent. */
+    fun drain() {
+        while (true) {
+            val m = inbox.take() ?: return
+            val kind = m.kind
+            val t = m.tasklet
+            val v = m.value
+            // The mail is now the inbox's stub: let go of what it holds.
+            m.tasklet = null
+            m.value = null
+            apply(kind, t, v, m.waiter)
+            m.waiter = null
         }
     }
+
+    private fun apply(kind: Int, t: Tasklet?, v: Any?, waiter: Thread?) {
+        if (kind == Mail.SHARE) {
+            (v as Channel<*>).share(this)
+            LockSupport.unpark(waiter)
+            return
+        }
+        t!!
+        if (kind == Mail.ADOPT) {
+            if (t.aliveFlag && t.scheduler === this && t.registry == null) register(t)
+            return
+        }
+        if (kind == Mail.RELEASE) {
+            unregister(t)
+            (v as Scheduler).post(Mail(Mail.ADOPT, t, null))
+            return
+        }
+        val owner = t.scheduler
+        if (owner !== this) {
+            // Rebound to another thread after the mail was posted: it follows the tasklet.
+            if (owner != null) owner.post(Mail(kind, t, v))
+            return
+        }
+        when (kind) {
+            Mail.WAKE -> wake(t, v)
+            Mail.INSERT -> if (t.aliveFlag && t.blocked == 0 && !t.inRunQueue) append(t)
+            Mail.RUN -> if (t.aliveFlag && t.blocked == 0 && t !== current) {
+                if (t.inRunQueue) unlink(t)
+                val c = current
+                if (c == null) append(t) else insertAfter(c, t)
+            }
+            Mail.REMOVE -> if (t.inRunQueue && t.blocked == 0 && t !== current) unlink(t)
+            Mail.SETUP -> if (!t.aliveFlag) {
+                try {
+                    t.setup()
+                } catch (_: IllegalStateException) {
+                    // Set up meanwhile, or unbound: the caller was answered when it posted.
+                }
+            }
+            Mail.THROW -> {
+                val e = v as Throwable
+                if (!t.aliveFlag) {
+                    if (e is TaskletExit) dropDead(t)
+                } else {
+                    deliverThrow(t, e)
+                }
+            }
+        }
+    }
+
+    /** [t], which waited on a channel, was matched by another thread: [v] is what its operation returns. */
+    private fun wake(t: Tasklet, v: Any?) {
+        if (t.inRunQueue) {
+            // Thrown to after the match but before this mail: the value comes first, the exception after.
+            val bomb = t.tempval
+            if (bomb is Bomb) t.pendingError = bomb.error
+        }
+        t.tempval = v
+        t.opDone = true
+        if (!t.inRunQueue && t.aliveFlag) append(t)
+    }
+
+    /** Waits until the queue is not empty (returns null) or no thread can make progress (returns the report). */
+    private fun awaitWork(): String? {
+        while (true) {
+            if (inbox.hasMail()) drain()
+            if (current != null) return null
+            return idleWait() ?: continue
+        }
+    }
+
+    /**
+     * Nothing is runnable here: parks until another thread posts (returns null), or, when no thread
+     * can make progress any more, returns the deadlock report (every idle thread gets it).
+     * A thread alone never parks: it has a deadlock at once, as in single-threaded Stackless.
+     */
+    private fun idleWait(): String? {
+        synchronized(GLOBAL) {
+            if (inbox.hasMail()) return null
+            deadlocked?.let {
+                deadlocked = null
+                return it
+            }
+            if (noOtherThreadCanProgress()) {
+                val report = Deadlocks.report(this)
+                for (o in byThreadId.values) {
+                    if (o !== this && o.idle) {
+                        o.deadlocked = report
+                        LockSupport.unpark(o.baton)
+                    }
+                }
+                return report
+            }
+            idle = true
+        }
+        parked = true
+        var spins = IDLE_SPINS
+        while (!inbox.hasMail() && deadlocked == null) {
+            if (spins > 0) {
+                spins--
+                Thread.onSpinWait()
+            } else {
+                LockSupport.park(this)
+                Thread.interrupted()
+            }
+        }
+        parked = false
+        synchronized(GLOBAL) { idle = false }
+        return null
+    }
+
+    private fun noOtherThreadCanProgress(): Boolean {
+        for (o in byThreadId.values) {
+            if (o === this || o.detached || !o.thread.isAlive) continue
+            if (!o.idle || o.inbox.hasMail()) return false
+        }
+        return true
+    }
+
+    /**
+     * Waits until [owner], the thread that uses [ch] without a lock, hands it over to shared mode;
+     * meanwhile this thread serves the requests posted to it, so that two threads waiting for each
+     * other's channels both go on.
+     */
+    fun awaitShared(ch: Channel<*>, owner: Scheduler) {
+        val m = Mail(Mail.SHARE, null, ch)
+        m.waiter = Thread.currentThread()
+        owner.post(m)
+        parked = true
+        try {
+            while (ch.owner === owner) {
+                if (inbox.hasMail()) drain()
+                if (!owner.checkLive()) break
+                LockSupport.parkNanos(this, SHARE_RECHECK_NANOS)
+            }
+        } finally {
+            parked = false
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The end of the thread (spec §5.4)
+
+    /**
+     * The thread has ended: its soft tasklets are detached (not alive, no thread, out of the queue;
+     * one blocked on a channel stays there) and never run again; hard tasklets still suspended get
+     * [TaskletExit] on a reaper thread that stands in as a temporary main tasklet.
+     */
+    fun detach() {
+        val hard = ArrayList<Tasklet>()
+        synchronized(this) {
+            if (detached) return
+            detached = true
+            var t = firstAlive
+            while (t != null) {
+                val next = t.allNext
+                t.allNext = null
+                t.allPrev = null
+                t.registry = null
+                when {
+                    t.scheduler !== this -> t.scheduler?.post(Mail(Mail.ADOPT, t, null))
+                    t.carrier != null && !t.isMainFlag -> hard.add(t)
+                    else -> t.detachFromThread()
+                }
+                t = next
+            }
+            firstAlive = null
+            lastAlive = null
+            aliveCount = 0
+            current = null
+            runCount = 0
+            byThreadId.remove(thread.id, this)
+        }
+        if (hard.isNotEmpty()) Carriers.newThread("stackless reaper of '${thread.name}'") { killHard(hard) }.start()
+    }
+
+    /** Runs on a reaper thread: raises [TaskletExit] in each hard tasklet, one after the other. */
+    private fun killHard(hard: List<Tasklet>) {
+        local.set(this)
+        val temp = Tasklet.newMain(this, Thread.currentThread())
+        main = temp
+        watchdogs.clear()
+        timer = null
+        threadblockOwner = null
+        switchTrap = 0
+        for (t in hard) {
+            t.nextLink = null
+            t.prevLink = null
+            t.inRunQueue = false
+        }
+        append(temp)
+        baton = Thread.currentThread()
+        for (t in hard) {
+            t.registry = null
+            register(t)
+            try {
+                if (throwTo(temp, t, TaskletExit(), pending = false)) block(temp)
+                temp.claim()
+            } catch (_: Throwable) {
+                // What a dying tasklet throws has nobody left to go to.
+            }
+        }
+        forEachTasklet { it.detachFromThread() }
+    }
+
+    /** Watches the thread once it has hard tasklets, so that they are killed when it ends. */
+    private fun watchThreadEnd() {
+        if (reaperStarted) return
+        reaperStarted = true
+        Carriers.newThread("stackless watcher of '${thread.name}'") {
+            while (true) {
+                try {
+                    thread.join()
+                    break
+                } catch (_: InterruptedException) {
+                    // Keep watching.
+                }
+            }
+            detach()
+        }.start()
+    }
+
+    private var reaperStarted = false
 
     override fun toString(): String = "Scheduler(thread '${thread.name}', runCount=$runCount)"
 
     companion object {
         private val local = ThreadLocal<Scheduler>()
         private const val MAX_IDLE_LOOPS = 2
+
+        /** Spins before an idle thread parks: a reply from another thread often comes within microseconds. */
+        private const val IDLE_SPINS = 200
+        private const val SHARE_RECHECK_NANOS = 1_000_000L
+
+        /** Guards the idle flags of all schedulers, so that exactly one thread finds a global deadlock. */
+        private val GLOBAL = Any()
         private val byThreadId = ConcurrentHashMap<Long, Scheduler>()
 
         @Volatile @JvmField var scheduleCallback: ScheduleCallback? = null
@@ -599,7 +1000,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             val thread = Thread.currentThread()
             val s = Scheduler(thread)
             local.set(s)
-            byThreadId.values.removeIf { !it.thread.isAlive }
+            byThreadId.values.filter { !it.thread.isAlive }.forEach { it.detach() }
             byThreadId[thread.id] = s
             scheduleCallback?.let { notifySafely(it, null, s.main) }
             return s
@@ -615,9 +1016,12 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             }
         }
 
-        fun forThreadId(id: Long): Scheduler? = byThreadId[id]
+        fun forThreadId(id: Long): Scheduler? = byThreadId[id]?.takeIf { it.checkLive() }
 
-        fun threadIds(): List<Long> = byThreadId.values.filter { it.thread.isAlive }.map { it.thread.id }.sorted()
+        fun threadIds(): List<Long> = byThreadId.values.filter { it.checkLive() }.map { it.thread.id }.sorted()
+
+        /** Every scheduler whose thread is alive, for the deadlock report. */
+        fun all(): List<Scheduler> = byThreadId.values.filter { !it.detached && it.thread.isAlive }
 
         /** Runs [op] for the current tasklet of the calling thread; blocks until it is resumed if it switched. */
         inline fun blocking(op: (Scheduler, Tasklet) -> Boolean): Any? {

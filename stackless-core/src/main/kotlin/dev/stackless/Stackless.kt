@@ -42,7 +42,7 @@ public object Stackless {
      * @throws SwitchTrapException under [switchTrap] when another tasklet is runnable.
      */
     @JvmStatic
-    public fun run(): Tasklet? = runWatched(0, 0, soft = false, total = false)
+    public fun run(): Tasklet? = runWatched(0, 0, soft = false, total = false, threadblock = false)
 
     /**
      * [run] with a watchdog budget of [timeout] ticks per timeslice (a timeslice ends at every
@@ -55,27 +55,46 @@ public object Stackless {
      * null at the next switch instead.
      *
      * Only the outermost `run()` with a budget sets one ("the first timed run wins"); nested calls
-     * behave as plain `run()`. [threadblock] is accepted for Stackless compatibility; it has no
-     * effect until threads can wake each other's schedulers. `timeout <= 0` is a plain [run].
+     * behave as plain `run()`. With [threadblock], when this thread's queue empties while some of
+     * its tasklets wait (for instance on a channel another thread will send to), the thread parks
+     * until another thread wakes one of them instead of returning. `timeout <= 0` is a plain [run],
+     * all flags ignored, as in Stackless.
      */
     @JvmStatic
     @JvmOverloads
     public fun run(timeout: Int, threadblock: Boolean = false, soft: Boolean = false, totaltimeout: Boolean = false): Tasklet? =
-        runWatched(timeout.toLong(), 0, soft, totaltimeout)
+        runWatched(timeout.toLong(), 0, soft, totaltimeout, threadblock && timeout > 0)
 
     /** [run] with a watchdog budget in time per timeslice; see [run] with ticks for what is interrupted where. */
     @JvmStatic
     @JvmOverloads
     public fun run(timeout: java.time.Duration, soft: Boolean = false): Tasklet? =
-        runWatched(0, timeout.toNanos().coerceAtLeast(1), soft, total = false)
+        runWatched(0, timeout.toNanos().coerceAtLeast(1), soft, total = false, threadblock = false)
 
     /** [run] with a watchdog budget in time per timeslice (Kotlin [kotlin.time.Duration]). */
     @JvmSynthetic
     public fun run(timeout: kotlin.time.Duration, soft: Boolean = false): Tasklet? =
-        runWatched(0, timeout.inWholeNanoseconds.coerceAtLeast(1), soft, total = false)
+        runWatched(0, timeout.inWholeNanoseconds.coerceAtLeast(1), soft, total = false, threadblock = false)
 
-    private fun runWatched(ticks: Long, nanos: Long, soft: Boolean, total: Boolean): Tasklet? =
-        Scheduler.blocking { s, me -> s.runWatchdog(me, ticks, nanos, soft, total) } as? Tasklet
+    /**
+     * Runs the calling thread's tasklets until every one of them has ended: while they all wait for
+     * other threads (on a shared channel, for a remote insert), the thread parks (no CPU) instead of
+     * returning. The idiom for a worker thread: create its tasklets, then `runAll()`.
+     *
+     * It returns early, like [run], when an uncaught exception of a tasklet is thrown from it, or
+     * when no thread at all can make progress any more (a global deadlock: the tasklets stay blocked).
+     *
+     * @throws SwitchTrapException under [switchTrap].
+     */
+    @JvmStatic
+    public fun runAll() {
+        runWatched(RUN_ALL, 0, soft = false, total = false, threadblock = true)
+    }
+
+    private const val RUN_ALL = -1L
+
+    private fun runWatched(ticks: Long, nanos: Long, soft: Boolean, total: Boolean, threadblock: Boolean): Tasklet? =
+        Scheduler.blocking { s, me -> s.runWatchdog(me, ticks, nanos, soft, total, threadblock) } as? Tasklet
 
     /**
      * The suspend form of [run] for tasklet bodies: the calling tasklet becomes a nested watchdog and
@@ -90,7 +109,7 @@ public object Stackless {
     ): Tasklet? = suspendCoroutineUninterceptedOrReturn<Any?> { cont ->
         val me = cont.taskletOrNull()
             ?: return@suspendCoroutineUninterceptedOrReturn run(timeout, soft = soft, totaltimeout = totaltimeout)
-        me.suspendIf(me.ownerScheduler().runWatchdog(me, timeout.toLong(), 0, soft, totaltimeout), cont)
+        me.suspendIf(me.ownerScheduler().runWatchdog(me, timeout.toLong(), 0, soft, totaltimeout, threadblock = false), cont)
     } as? Tasklet
 
     /**

@@ -32,9 +32,17 @@ public class Tasklet private constructor(
     @JvmField internal var nextLink: Tasklet? = null
     @JvmField internal var prevLink: Tasklet? = null
 
-    // Links of the scheduler's registry of alive tasklets.
+    // Links of the scheduler's registry of alive tasklets, and whose registry holds them: after a
+    // bindThread() to another thread the old one lets go first, on its own thread.
     @JvmField internal var allNext: Tasklet? = null
     @JvmField internal var allPrev: Tasklet? = null
+    @Transient @JvmField internal var registry: Scheduler? = null
+
+    /** Its last channel operation completed and it has not run since: a throw must not replace the result. */
+    @JvmField internal var opDone: Boolean = false
+
+    /** An exception thrown to it while [opDone] (or while it was running): raised at its next switch point. */
+    @JvmField internal var pendingError: Throwable? = null
 
     /** The channel this tasklet waits on, with [blocked] giving the direction. */
     @JvmField internal var channel: Channel<*>? = null
@@ -70,7 +78,10 @@ public class Tasklet private constructor(
     public var blockTrap: Boolean = false
 
     /** Alive: set up, not yet ended, and its thread still exists. */
-    public val alive: Boolean get() = aliveFlag && scheduler != null
+    public val alive: Boolean get() {
+        val s = scheduler ?: return false
+        return aliveFlag && (s.isHere() || s.checkLive())
+    }
 
     /** In the runnables queue or blocked on a channel. */
     public val scheduled: Boolean get() = inRunQueue || blocked != 0
@@ -94,7 +105,10 @@ public class Tasklet private constructor(
     public val prev: Tasklet? get() = prevLink
 
     /** The id of the owning thread, -1 once that thread has ended. */
-    public val threadId: Long get() = scheduler?.thread?.id ?: -1L
+    public val threadId: Long get() {
+        val s = scheduler ?: return -1L
+        return if (s.isHere() || s.checkLive()) s.thread.id else -1L
+    }
 
     /** False for a hard tasklet that has started: its state lives on a thread's stack and cannot be serialized. */
     public val restorable: Boolean get() = carrier == null || isMainFlag
@@ -183,7 +197,12 @@ public class Tasklet private constructor(
      */
     public fun setup(): Tasklet {
         val s = ownerScheduler()
-        s.checkOwner()
+        if (!s.isHere()) {
+            if (aliveFlag) throw TaskletStateException("tasklet is alive", this)
+            if (tempval == null) throw TaskletStateException("the tasklet was not bound to a function", this)
+            s.postFor(this, Mail.SETUP, null, "tasklet has no thread")
+            return this
+        }
         if (alive) throw TaskletStateException("tasklet is alive", this)
         bindAny(null, paused = true)
         s.append(this)
@@ -200,8 +219,12 @@ public class Tasklet private constructor(
      * @throws IllegalStateException "You cannot run a blocked tasklet", "You cannot run an unbound(dead) tasklet".
      */
     public fun insert(): Tasklet {
-        val s = ownerScheduler()
-        s.checkOwner()
+        val s = scheduler ?: throw TaskletStateException("Target thread isn't initialized", this)
+        if (!s.isHere()) {
+            s.checkRunnable(this)
+            s.postFor(this, Mail.INSERT, null, "Target thread isn't initialized")
+            return this
+        }
         s.checkRunnable(this)
         if (!inRunQueue) s.append(this)
         return this
@@ -215,9 +238,12 @@ public class Tasklet private constructor(
      */
     public fun remove(): Tasklet {
         val s = scheduler ?: return this
-        s.checkOwner()
         if (blocked != 0) throw TaskletStateException("You cannot remove a blocked tasklet.", this)
         if (s.current === this) throw TaskletStateException("The current tasklet cannot be removed.", this)
+        if (!s.isHere()) {
+            if (s.checkLive()) s.post(Mail(Mail.REMOVE, this, null))
+            return this
+        }
         if (inRunQueue) s.unlink(this)
         return this
     }
@@ -234,11 +260,11 @@ public class Tasklet private constructor(
      */
     public suspend fun run(): Any? = suspendCoroutineUninterceptedOrReturn { cont ->
         val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn runBlocking()
-        me.suspendIf(me.ownerScheduler().run(me, sameThread(me), removeCaller = false), cont)
+        me.suspendIf(me.ownerScheduler().run(me, this, removeCaller = false), cont)
     }
 
     /** The blocking twin of [run]. */
-    public fun runBlocking(): Any? = Scheduler.blocking { s, me -> s.run(me, sameThread(me), removeCaller = false) }
+    public fun runBlocking(): Any? = Scheduler.blocking { s, me -> s.run(me, this, removeCaller = false) }
 
     /**
      * Like [run], but the caller leaves the runnables queue (becomes paused) until someone inserts,
@@ -246,11 +272,11 @@ public class Tasklet private constructor(
      */
     public suspend fun switch(): Any? = suspendCoroutineUninterceptedOrReturn { cont ->
         val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn switchBlocking()
-        me.suspendIf(me.ownerScheduler().run(me, sameThread(me), removeCaller = true), cont)
+        me.suspendIf(me.ownerScheduler().run(me, this, removeCaller = true), cont)
     }
 
     /** The blocking twin of [switch]. */
-    public fun switchBlocking(): Any? = Scheduler.blocking { s, me -> s.run(me, sameThread(me), removeCaller = true) }
+    public fun switchBlocking(): Any? = Scheduler.blocking { s, me -> s.run(me, this, removeCaller = true) }
 
     /**
      * Raises [TaskletExit] in this tasklet: at once (it runs before the caller continues) or, with
@@ -275,14 +301,14 @@ public class Tasklet private constructor(
         suspendCoroutineUninterceptedOrReturn { cont ->
             val me = cont.taskletOrNull()
                 ?: return@suspendCoroutineUninterceptedOrReturn throwExceptionBlocking(e, pending)
-            val result = me.suspendIf(me.ownerScheduler().throwTo(me, sameThread(me), e, pending), cont)
+            val result = me.suspendIf(me.ownerScheduler().throwTo(me, this, e, pending), cont)
             if (result === COROUTINE_SUSPENDED) result else Unit
         }
 
     /** The blocking twin of [throwException]. */
     @JvmOverloads
     public fun throwExceptionBlocking(e: Throwable, pending: Boolean = false) {
-        Scheduler.blocking { s, me -> s.throwTo(me, sameThread(me), e, pending) }
+        Scheduler.blocking { s, me -> s.throwTo(me, this, e, pending) }
     }
 
     /** [throwException] with `pending = false` (Stackless' `raise_exception`). */
@@ -307,27 +333,66 @@ public class Tasklet private constructor(
      */
     @JvmOverloads
     public fun bindThread(thread: Thread = Thread.currentThread()) {
-        val target = if (thread === Thread.currentThread()) Scheduler.forCurrentThread() else Scheduler.forThreadId(thread.id)
+        val here = Scheduler.forCurrentThread()
+        val target = if (thread === Thread.currentThread()) here else Scheduler.forThreadId(thread.id)
         if (target === scheduler) return
         if (inRunQueue) throw TaskletStateException("can't (re)bind a runnable tasklet", this)
         checkNoThreadStack()
         if (target == null) throw IllegalArgumentException("bad thread")
-        if (aliveFlag) {
-            scheduler?.unregister(this)
-            target.register(this)
-        }
-        scheduler = target
+        if (aliveFlag) moveRegistry(target)
+        val ch = channel
+        // A blocked tasklet is woken by whoever matches it: the channel must see the new owner at once.
+        if (ch != null) ch.guard(here) { scheduler = target } else scheduler = target
     }
 
-    /** The target of an operation by [me]: it must belong to the same thread. */
-    private fun sameThread(me: Tasklet): Tasklet {
-        if (scheduler !== me.scheduler) {
-            val owner = scheduler ?: throw TaskletStateException("tasklet has no thread", this)
-            throw IllegalStateException(
-                "$this belongs to thread '${owner.thread.name}': cross-thread operations are not supported in this version",
-            )
+    /** The registry of the old thread lets go (on that thread) before the new one adopts it. */
+    private fun moveRegistry(target: Scheduler) {
+        val old = registry
+        when {
+            old == null || !old.checkLive() -> {
+                registry = null
+                // Detached just now if its thread has ended: then there is nothing to adopt.
+                if (!aliveFlag) return
+                if (target.isHere()) target.register(this) else target.post(Mail(Mail.ADOPT, this, null))
+            }
+            old.isHere() -> {
+                old.unregister(this)
+                if (target.isHere()) target.register(this) else target.post(Mail(Mail.ADOPT, this, null))
+            }
+            else -> old.post(Mail(Mail.RELEASE, this, target))
         }
-        return this
+    }
+
+    /** Throws the exception thrown to this tasklet since its last operation completed (see [pendingError]). */
+    @Suppress("NOTHING_TO_INLINE")
+    internal inline fun raisePending() {
+        val e = pendingError
+        if (e != null) {
+            pendingError = null
+            throw e
+        }
+    }
+
+    /** Its thread ended (spec §5.4): it stops where it is; one blocked on a channel stays linked there. */
+    internal fun detachFromThread() {
+        if (blocked == 0) {
+            nextLink = null
+            prevLink = null
+        }
+        inRunQueue = false
+        aliveFlag = false
+        registry = null
+        scheduler = null
+        if (!isMainFlag) carrier = null
+    }
+
+    /** `kill()` of a tasklet whose thread has ended: its frame is dropped and it leaves its channel. */
+    internal fun dropDetached(caller: Scheduler) {
+        channel?.withdraw(caller, this)
+        aliveFlag = false
+        frame = null
+        hardBody = null
+        tempval = null
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -336,6 +401,7 @@ public class Tasklet private constructor(
     /** Reads and resets tempval, as a tasklet does when it resumes; throws a pending exception. */
     internal fun claim(): Any? {
         if (inWatchdogStack) ownerScheduler().popWatchdogs(this)
+        opDone = false
         val v = tempval
         tempval = null
         if (v is Bomb) throw v.error
@@ -345,6 +411,8 @@ public class Tasklet private constructor(
     /** The body returned or threw. */
     internal fun die() {
         scheduler?.unregister(this)
+        opDone = false
+        pendingError = null
         aliveFlag = false
         frame = null
         hardBody = null

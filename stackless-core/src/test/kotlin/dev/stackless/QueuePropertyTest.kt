@@ -419,6 +419,10 @@ private class QpTasklet(val name: String, val serial: Int, val script: List<QpAc
     var blocked = 0
     var ch: QpChannel? = null
     var tempval: Any? = null
+
+    /** Its channel operation completed and it has not run since: a throw waits for its next operation. */
+    var opDone = false
+    var pending: QpBomb? = null
 }
 
 private class QpChannel(val pref: Int, val scheduleAll: Boolean) {
@@ -510,7 +514,8 @@ private class QpModel(sc: QpScenario) {
         }
         if (!pending) checkTrap()
         if (t.ch != null) removeWaiter(t)
-        t.tempval = bomb
+        // Nothing lost: the result of a completed operation is returned first, the exception comes after.
+        if (t.opDone) t.pending = bomb else t.tempval = bomb
         if (!t.inQ) append(t)
         if (pending) return false
         switchTo(t)
@@ -543,6 +548,7 @@ private class QpModel(sc: QpScenario) {
             val mine = me.tempval
             me.tempval = target.tempval
             target.tempval = mine
+            target.opDone = true
             if (preferTarget) {
                 insertAfter(me, target)
                 switchTo(target)
@@ -607,6 +613,8 @@ private class QpModel(sc: QpScenario) {
     fun taskletEnded(t: QpTasklet, error: QpBomb?) {
         t.alive = false
         t.tempval = null
+        t.opDone = false
+        t.pending = null
         val w = watchdog()
         if (error != null && !error.exit) {
             if (w.ch != null) removeWaiter(w)
@@ -638,6 +646,7 @@ private class QpModel(sc: QpScenario) {
             val t = q.first()
             val v = t.tempval
             t.tempval = null
+            t.opDone = false
             if (!t.started) {
                 if (v is QpBomb) {
                     taskletEnded(t, v) // thrown before the body starts: no log at all
@@ -674,6 +683,13 @@ private class QpModel(sc: QpScenario) {
             if (a == QpAct.Raise) {
                 log += "${t.name} fin"
                 taskletEnded(t, QpBomb("IllegalArgumentException: raise-${t.serial}"))
+                return
+            }
+            val p = t.pending
+            if (p != null) {
+                // Thrown to it while its last operation's result was on its way: raised by this one.
+                t.pending = null
+                resumed(t, k, p)
                 return
             }
             try {
@@ -713,6 +729,7 @@ private class QpModel(sc: QpScenario) {
         watchdogs.remove(main)
         val v = main.tempval
         main.tempval = null
+        main.opDone = false
         if (v is QpBomb) throw QpErr(v.desc)
         return v
     }

@@ -67,12 +67,12 @@ public class Channel<T> : java.io.Serializable {
 
     /** Marks the channel closing. Waiting tasklets stay and can still be served; nobody is woken. */
     public fun close() {
-        guard(Scheduler.forCurrentThread()) { closingField = true }
+        guard(Scheduler.forCurrentThreadOrNull()) { closingField = true }
     }
 
     /** Clears [closing]. */
     public fun open() {
-        guard(Scheduler.forCurrentThread()) { closingField = false }
+        guard(Scheduler.forCurrentThreadOrNull()) { closingField = false }
     }
 
     /**
@@ -258,18 +258,19 @@ public class Channel<T> : java.io.Serializable {
     /**
      * True when [s] may use the channel without a lock: it owns it, or takes it now if nobody has
      * used it yet. Otherwise the channel is (made) shared: a live owner of another thread hands it
-     * over at its next switch or idle moment, an ended one at once.
+     * over at its next switch or idle moment, an ended one at once. [s] is null for a thread without
+     * a scheduler (closing a channel from a plain thread), which never owns one.
      */
-    internal fun ownedBy(s: Scheduler): Boolean {
+    internal fun ownedBy(s: Scheduler?): Boolean {
         while (true) {
             val o = owner
             when {
                 o === SHARED -> return false
+                o == null -> if (OWNER.compareAndSet(this, null, s ?: SHARED)) return s != null
                 o === s -> if (!s.detached) return true else OWNER.compareAndSet(this, o, SHARED)
-                o == null -> if (OWNER.compareAndSet(this, null, s)) return true
                 else -> {
                     val os = o as Scheduler
-                    if (os.checkLive()) s.awaitShared(this, os) else OWNER.compareAndSet(this, o, SHARED)
+                    if (os.checkLive()) Scheduler.awaitShared(s, this, os) else OWNER.compareAndSet(this, o, SHARED)
                 }
             }
         }
@@ -281,7 +282,7 @@ public class Channel<T> : java.io.Serializable {
     }
 
     /** Runs [block] with the channel's state safe to change for [s]: unlocked if it owns it, else under the lock. */
-    internal inline fun <R> guard(s: Scheduler, block: () -> R): R =
+    internal inline fun <R> guard(s: Scheduler?, block: () -> R): R =
         if (ownedBy(s)) block() else synchronized(this) { block() }
 
     /** Takes [t] out of the waiters; false if it no longer waits here (matched by another thread meanwhile). */

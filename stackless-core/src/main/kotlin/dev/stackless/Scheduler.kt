@@ -870,27 +870,6 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         return true
     }
 
-    /**
-     * Waits until [owner], the thread that uses [ch] without a lock, hands it over to shared mode;
-     * meanwhile this thread serves the requests posted to it, so that two threads waiting for each
-     * other's channels both go on.
-     */
-    fun awaitShared(ch: Channel<*>, owner: Scheduler) {
-        val m = Mail(Mail.SHARE, null, ch)
-        m.waiter = Thread.currentThread()
-        owner.post(m)
-        parked = true
-        try {
-            while (ch.owner === owner) {
-                if (inbox.hasMail()) drain()
-                if (!owner.checkLive()) break
-                LockSupport.parkNanos(this, SHARE_RECHECK_NANOS)
-            }
-        } finally {
-            parked = false
-        }
-    }
-
     // ---------------------------------------------------------------------------------------------
     // The end of the thread (spec §5.4)
 
@@ -1013,6 +992,30 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             } catch (e: Throwable) {
                 System.err.println("Exception ignored in: 'Error in scheduling callback'")
                 e.printStackTrace()
+            }
+        }
+
+        /** The scheduler of the calling thread, or null if it has none: nothing is created. */
+        fun forCurrentThreadOrNull(): Scheduler? = local.get()
+
+        /**
+         * Waits until [owner], the thread that uses [ch] without a lock, hands it over to shared mode.
+         * Meanwhile [me], the caller's scheduler if it has one, serves the requests posted to it, so
+         * that two threads waiting for each other's channels both go on.
+         */
+        fun awaitShared(me: Scheduler?, ch: Channel<*>, owner: Scheduler) {
+            val m = Mail(Mail.SHARE, null, ch)
+            m.waiter = Thread.currentThread()
+            owner.post(m)
+            me?.parked = true
+            try {
+                while (ch.owner === owner) {
+                    if (me != null && me.inbox.hasMail()) me.drain()
+                    if (!owner.checkLive()) break
+                    LockSupport.parkNanos(ch, SHARE_RECHECK_NANOS)
+                }
+            } finally {
+                me?.parked = false
             }
         }
 

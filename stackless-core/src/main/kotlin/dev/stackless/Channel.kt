@@ -179,7 +179,6 @@ public class Channel<T> : java.io.Serializable {
             val target = head!!
             if (target.scheduler !== s) {
                 // Rebound to another thread while it waited here.
-                removeWaiter(target)
                 wakeRemote(me, target)
                 return false
             }
@@ -247,6 +246,10 @@ public class Channel<T> : java.io.Serializable {
      * the mail already there. A waiter whose thread has ended cannot run: its value goes nowhere.
      */
     private fun wakeRemote(me: Tasklet, target: Tasklet) {
+        // Out of the channel, but still blocked for its own thread until the mail is applied there:
+        // that thread must not take it for runnable (or revivable) before it has its result.
+        unlinkWaiter(target)
+        target.channel = null
         val mine = me.tempval
         me.tempval = target.tempval
         target.scheduler?.post(Mail(Mail.WAKE, target, mine))
@@ -286,7 +289,7 @@ public class Channel<T> : java.io.Serializable {
         if (ownedBy(s)) block() else synchronized(this) { block() }
 
     /** Takes [t] out of the waiters; false if it no longer waits here (matched by another thread meanwhile). */
-    internal fun withdraw(s: Scheduler, t: Tasklet): Boolean = guard(s) {
+    internal fun withdraw(s: Scheduler?, t: Tasklet): Boolean = guard(s) {
         if (t.channel !== this) return@guard false
         removeWaiter(t)
         true
@@ -316,7 +319,6 @@ public class Channel<T> : java.io.Serializable {
                 checkCanBlock(s, me, old)
                 wait(s, me, dir)
             } else if (target.scheduler !== s) {
-                removeWaiter(target)
                 wakeRemote(me, target)
                 return false
             } else {
@@ -369,13 +371,18 @@ public class Channel<T> : java.io.Serializable {
     }
 
     internal fun removeWaiter(t: Tasklet) {
+        unlinkWaiter(t)
+        t.blocked = 0
+        t.channel = null
+    }
+
+    /** Takes [t] out of the waiters' list and the balance, leaving its own fields to its thread. */
+    private fun unlinkWaiter(t: Tasklet) {
         val n = t.nextLink
         val p = t.prevLink
         if (p == null) head = n else p.nextLink = n
         if (n == null) tail = p else n.prevLink = p
         balanceField -= t.blocked
-        t.blocked = 0
-        t.channel = null
         t.nextLink = null
         t.prevLink = null
     }

@@ -55,8 +55,8 @@ internal class Inbox {
         prev.next = m
     }
 
-    /** True when a mail is waiting or being posted. Consumer only. */
-    fun hasMail(): Boolean = head.next != null || tail !== head
+    /** True when a mail is waiting or being posted (a post swaps the tail first). Consumer only. */
+    fun hasMail(): Boolean = tail !== head
 
     /** The next mail, or null when none is waiting; waits out a post caught between its two steps. Consumer only. */
     fun take(): Mail? {

@@ -347,7 +347,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     private fun deliverThrow(t: Tasklet, e: Throwable) {
         // Matched by another thread just now: its wake-up mail is already in the inbox.
         if (!withdraw(t)) drain()
-        if (t.opDone || t === current) t.pendingError = e else t.tempval = Bomb(e)
+        if (t.opDone || (t === current && !betweenTasklets)) t.pendingError = e else t.tempval = Bomb(e)
         if (!t.inRunQueue) append(t)
     }
 
@@ -533,7 +533,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     fun pump(me: Tasklet?): Boolean {
         val self = Thread.currentThread()
         while (true) {
-            if (inbox.hasMail()) drain()
+            if (inbox.hasMail()) drainBetweenTasklets()
             val t = current!!
             if (t === me) return false
             val carrier = t.carrier
@@ -728,13 +728,21 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     /** A throw to a tasklet of another thread acts as pending (spec §2.9): it is made runnable there. */
     private fun throwRemote(t: Tasklet, e: Throwable) {
         val owner = t.scheduler
-        if (owner == null || !owner.checkLive()) {
-            if (e !is TaskletExit) throw TaskletStateException("tasklet has no thread", t)
-            t.dropDetached(this)
-            return
-        }
+        if (owner == null || !owner.checkLive()) throw TaskletStateException("tasklet has no thread", t)
         if (!t.aliveFlag && e !is TaskletExit) throw TaskletStateException("You cannot throw to a dead tasklet", t)
         owner.post(Mail(Mail.THROW, t, e))
+    }
+
+    /** Set while the loop drains with no tasklet running: the current one is still suspended. */
+    private var betweenTasklets = false
+
+    private fun drainBetweenTasklets() {
+        betweenTasklets = true
+        try {
+            drain()
+        } finally {
+            betweenTasklets = false
+        }
     }
 
     /** Applies what other threads posted. Called only where the queue and the channels are consistent. */
@@ -803,6 +811,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** [t], which waited on a channel, was matched by another thread: [v] is what its operation returns. */
     private fun wake(t: Tasklet, v: Any?) {
+        t.blocked = 0
         if (t.inRunQueue) {
             // Thrown to after the match but before this mail: the value comes first, the exception after.
             val bomb = t.tempval
@@ -858,7 +867,11 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             }
         }
         parked = false
-        synchronized(GLOBAL) { idle = false }
+        synchronized(GLOBAL) {
+            idle = false
+            // Mail that came with (or after) a deadlock signal means some thread did go on.
+            if (inbox.hasMail()) deadlocked = null
+        }
         return null
     }
 

@@ -142,8 +142,9 @@ public class Tasklet private constructor(
     public fun bind(body: suspend () -> Unit): Tasklet = bindAny(body, false)
 
     private fun bindAny(body: Any?, paused: Boolean): Tasklet {
-        val s = ownerScheduler()
-        if (s.current === this) throw TaskletStateException("can't (re)bind the current tasklet", this)
+        // A tasklet whose thread has ended can still be unbound or given a new body (spec §5.4).
+        val s = scheduler ?: if (paused) throw TaskletStateException("tasklet has no thread", this) else null
+        if (s != null && s.current === this) throw TaskletStateException("can't (re)bind the current tasklet", this)
         if (scheduled) throw TaskletStateException("tasklet is scheduled", this)
         if (isMainFlag && !paused) throw TaskletStateException("can't unbind the main tasklet", this)
         checkNoThreadStack()
@@ -158,7 +159,7 @@ public class Tasklet private constructor(
         }
         discardFrame(s)
         tempval = null
-        start(s, function)
+        start(s!!, function)
         return this
     }
 
@@ -170,9 +171,9 @@ public class Tasklet private constructor(
         if (carrier != null) throw TaskletStateException("tasklet has C state on its stack", this)
     }
 
-    private fun discardFrame(s: Scheduler) {
+    private fun discardFrame(s: Scheduler?) {
         if (aliveFlag) {
-            s.unregister(this)
+            s?.unregister(this)
             aliveFlag = false
         }
         frame = null
@@ -282,11 +283,28 @@ public class Tasklet private constructor(
      * Raises [TaskletExit] in this tasklet: at once (it runs before the caller continues) or, with
      * [pending], when its turn comes. A dead or never-started tasklet is simply dropped.
      */
-    public suspend fun kill(pending: Boolean = false): Unit = throwException(TaskletExit(), pending)
+    public suspend fun kill(pending: Boolean = false) {
+        if (!dropIfDetached()) throwException(TaskletExit(), pending)
+    }
 
     /** The blocking twin of [kill]. */
     @JvmOverloads
-    public fun killBlocking(pending: Boolean = false): Unit = throwExceptionBlocking(TaskletExit(), pending)
+    public fun killBlocking(pending: Boolean = false) {
+        if (!dropIfDetached()) throwExceptionBlocking(TaskletExit(), pending)
+    }
+
+    /** `kill()` of a tasklet whose thread has ended drops its frame: it is dead, and out of its channel. */
+    private fun dropIfDetached(): Boolean {
+        val s = scheduler
+        if (s != null && (s.isHere() || s.checkLive())) return false
+        channel?.withdraw(Scheduler.forCurrentThreadOrNull(), this)
+        blocked = 0
+        aliveFlag = false
+        frame = null
+        hardBody = null
+        tempval = null
+        return true
+    }
 
     /**
      * Throws [e] in this tasklet at the point where it is suspended (before its body if it has not
@@ -384,15 +402,6 @@ public class Tasklet private constructor(
         registry = null
         scheduler = null
         if (!isMainFlag) carrier = null
-    }
-
-    /** `kill()` of a tasklet whose thread has ended: its frame is dropped and it leaves its channel. */
-    internal fun dropDetached(caller: Scheduler) {
-        channel?.withdraw(caller, this)
-        aliveFlag = false
-        frame = null
-        hardBody = null
-        tempval = null
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,9 @@ WORKLOADS = [
      "One whole skynet: 1,000,000 tasks in a tree of fan-out 10 summing 0…999,999 (atemerev/skynet)"),
     ("spawn", "SpawnBenchmark", "ns", "spawn",
      "One task created, run and finished"),
+    ("crossthread", "CrossThreadPingPongBenchmark", "ns", "cross-thread hop",
+     "One hop between two threads: a ball handed from a task on one thread to a task on another over a "
+     "rendezvous channel (one task per thread, two channels; Stackless: two tasklets on two long-lived threads)"),
     ("memory", None, "B", "memory",
      "Retained memory per task blocked in `receive()` (1,000,000 tasks; JVM: heap after GC, "
      "Go: runtime heap + stacks in use, Python: process RSS growth)"),
@@ -54,6 +57,8 @@ SYSTEMS = [  # order of rows, label
     ("kotlinxDefault", "kotlinx.coroutines, `Dispatchers.Default`"),
     ("virtualThreads", "virtual threads"),
     ("virtualThreadsOneCarrier", "virtual threads, 1 carrier"),
+    ("kotlinxTwoThreads", "kotlinx.coroutines, two `newSingleThreadContext`"),
+    ("platformThreads", "platform threads, `SynchronousQueue`"),
     ("go1", "Go, `GOMAXPROCS=1`"),
     ("go", "Go, default `GOMAXPROCS`"),
     ("greenlet", "greenlet (CPython)"),

@@ -41,7 +41,7 @@ public class Channel<T> : java.io.Serializable {
     @Volatile @Transient @JvmField internal var owner: Any? = null
 
     /** Waiting senders (positive) or receivers (negative). */
-    public val balance: Int get() = balanceField
+    public val balance: Int get() = if (owner === SHARED) synchronized(this) { balanceField } else balanceField
 
     /**
      * Who runs after a rendezvous: -1 (default) the receiver, 1 the sender, 0 the caller continues.
@@ -193,12 +193,15 @@ public class Channel<T> : java.io.Serializable {
             target.tempval = mine
             target.opDone = true
             if (preferTarget) {
+                // Switched away with its operation done: a throw before it resumes must not replace the result.
+                me.opDone = true
                 s.insertAfter(me, target)
                 s.switchToPartner(me, target)
                 return true
             }
             s.append(target)
             if (!scheduleAll) return false
+            me.opDone = true
             s.switchTo(me, me.nextLink!!)
             return true
         }
@@ -337,12 +340,14 @@ public class Channel<T> : java.io.Serializable {
         }
         val target = local ?: return switchAway(s, me, next, old)
         if (preferTarget) {
+            me.opDone = true
             s.insertAfter(me, target)
             s.switchToPartner(me, target)
             return true
         }
         s.append(target)
         if (!scheduleAll) return false
+        me.opDone = true
         s.switchTo(me, me.nextLink!!)
         return true
     }

@@ -728,7 +728,14 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     /** A throw to a tasklet of another thread acts as pending (spec §2.9): it is made runnable there. */
     private fun throwRemote(t: Tasklet, e: Throwable) {
         val owner = t.scheduler
-        if (owner == null || !owner.checkLive()) throw TaskletStateException("tasklet has no thread", t)
+        if (owner == null || !owner.checkLive()) {
+            // kill() drops it (its thread may have ended after kill() looked); a dead one needs nothing.
+            if (e is TaskletExit && (e.fromKill || (t.frame == null && t.hardBody == null))) {
+                t.drop()
+                return
+            }
+            throw TaskletStateException("tasklet has no thread", t)
+        }
         if (!t.aliveFlag && e !is TaskletExit) throw TaskletStateException("You cannot throw to a dead tasklet", t)
         owner.post(Mail(Mail.THROW, t, e))
     }
@@ -745,8 +752,21 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         }
     }
 
+    /** True while [drain] runs: a drain reached from inside it (through a throw) leaves the rest to it. */
+    private var draining = false
+
     /** Applies what other threads posted. Called only where the queue and the channels are consistent. */
     fun drain() {
+        if (draining) return
+        draining = true
+        try {
+            drainAll()
+        } finally {
+            draining = false
+        }
+    }
+
+    private fun drainAll() {
         while (true) {
             val m = inbox.take() ?: return
             val kind = m.kind
@@ -843,7 +863,9 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
                 deadlocked = null
                 return it
             }
-            if (noOtherThreadCanProgress()) {
+            // Twice around the mail check: a thread that ended after posting here is skipped by the
+            // scan, and seeing it ended makes its post visible to the second check.
+            if (noOtherThreadCanProgress() && !inbox.hasMail() && noOtherThreadCanProgress()) {
                 val report = Deadlocks.report(this)
                 for (o in byThreadId.values) {
                     if (o !== this && o.idle) {

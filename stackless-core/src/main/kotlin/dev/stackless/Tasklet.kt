@@ -284,26 +284,33 @@ public class Tasklet private constructor(
      * [pending], when its turn comes. A dead or never-started tasklet is simply dropped.
      */
     public suspend fun kill(pending: Boolean = false) {
-        if (!dropIfDetached()) throwException(TaskletExit(), pending)
+        if (!dropIfDetached()) throwException(killExit(), pending)
     }
 
     /** The blocking twin of [kill]. */
     @JvmOverloads
     public fun killBlocking(pending: Boolean = false) {
-        if (!dropIfDetached()) throwExceptionBlocking(TaskletExit(), pending)
+        if (!dropIfDetached()) throwExceptionBlocking(killExit(), pending)
     }
+
+    private fun killExit(): TaskletExit = TaskletExit().apply { fromKill = true }
 
     /** `kill()` of a tasklet whose thread has ended drops its frame: it is dead, and out of its channel. */
     private fun dropIfDetached(): Boolean {
         val s = scheduler
         if (s != null && (s.isHere() || s.checkLive())) return false
+        drop()
+        return true
+    }
+
+    /** Drops the frame of a tasklet whose thread has ended: it is dead, and out of its channel. */
+    internal fun drop() {
         channel?.withdraw(Scheduler.forCurrentThreadOrNull(), this)
         blocked = 0
         aliveFlag = false
         frame = null
         hardBody = null
         tempval = null
-        return true
     }
 
     /**

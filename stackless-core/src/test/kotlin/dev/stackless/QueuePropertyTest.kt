@@ -550,12 +550,14 @@ private class QpModel(sc: QpScenario) {
             target.tempval = mine
             target.opDone = true
             if (preferTarget) {
+                me.opDone = true
                 insertAfter(me, target)
                 switchTo(target)
                 return true
             }
             append(target)
             if (!c.scheduleAll) return false
+            me.opDone = true
             switchTo(succ(me))
             return true
         }

@@ -1,0 +1,326 @@
+package dev.stackless
+
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.core.test.TestCase
+import io.kotest.matchers.ints.shouldBeGreaterThan
+import io.kotest.matchers.shouldBe
+import java.util.concurrent.ConcurrentLinkedQueue
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicIntegerArray
+import kotlin.random.Random
+
+/**
+ * Channels shared by the tasklets of several threads, under random kills and closes (issue #3).
+ *
+ * Each worker thread owns senders and receivers (interleaved in its runnables queue) and runs them
+ * with [Stackless.runAll]. Senders send their own message ids, each on a channel picked at random;
+ * receivers receive on a channel picked at random, over and over. The channels differ in who runs
+ * after a rendezvous between tasklets of one thread (preference -1, 1, 0, scheduleAll). After every
+ * operation a tasklet may kill a random started tasklet of any thread (pending or not), close one of
+ * the channels 1..k-1 or reopen the one closed (channel 0 stays open until the shutdown, so there is
+ * always somewhere to go), or yield.
+ *
+ * When every sender has ended, the coordinator (the `fresh` thread's main tasklet) closes every
+ * channel, ends the receivers still waiting by sending them a [NoSuchElementException], then kills
+ * every receiver (dead ones are dropped), and joins the workers with a timeout.
+ *
+ * Checked (spec "nothing lost"): every message id is received exactly once or its sender got an
+ * exception from that send (never both, never neither); ids a killed sender never reached are never
+ * received; every worker's `runAll()` returns with all its tasklets dead and no channel keeps a waiter.
+ *
+ * The decisions (channels, victims, closes) come from a seeded [Random], printed at the start; set
+ * `-Dstackless.seed=<n>` to replay them (the thread interleaving itself cannot be replayed).
+ * The full-size run is slow: enable it with `-Dstackless.slow=true`.
+ */
+class ChannelStressTest : FunSpec({
+    test("4 threads x 500 tasklets exchange 50,000 messages through 4 shared channels under kills and closes") {
+        fresh {
+            StressRun(
+                threads = 4, taskletsPerThread = 500, messages = 50_000, channels = 4,
+                killPpm = 400, togglePpm = 200, seed = seed(20_251_127L), timeoutSeconds = 25,
+            ).run()
+        }
+    }
+
+    test("slow: 4 threads x 10,000 tasklets exchange 1,000,000 messages through 4 shared channels under kills and closes")
+        .config(enabledIf = { _: TestCase -> slowEnabled() }, tags = setOf(Slow)) {
+            fresh {
+                StressRun(
+                    threads = 4, taskletsPerThread = 10_000, messages = 1_000_000, channels = 4,
+                    killPpm = 100, togglePpm = 20, seed = seed(1_000_000L), timeoutSeconds = 25,
+                ).run()
+            }
+        }
+})
+
+private object Slow : io.kotest.core.Tag() {
+    override val name: String = "slow"
+}
+
+private fun slowEnabled(): Boolean = System.getProperty("stackless.slow") == "true"
+
+private fun seed(default: Long): Long = System.getProperty("stackless.seed")?.toLong() ?: default
+
+private class StressRun(
+    val threads: Int,
+    val taskletsPerThread: Int,
+    val messages: Int,
+    val channels: Int,
+    /** Per operation, in millionths: chance to kill a random tasklet. */
+    val killPpm: Int,
+    /** Per operation, in millionths: chance to close (or reopen) one of the channels 1..k-1. */
+    val togglePpm: Int,
+    val seed: Long,
+    /** Budget for the senders to finish, then again for the workers to end (`fresh` allows 60 s in all). */
+    val timeoutSeconds: Long,
+) {
+    val total = threads * taskletsPerThread
+    val senders = total / 2
+    val receivers = total - senders
+    val perSender = messages / senders
+
+    /**
+     * Channel i gets the i-th of these settings (cyclically), so that every rendezvous path between
+     * tasklets of one thread is taken: the receiver runs (default), the sender runs, the caller
+     * continues, both go to the end of the queue.
+     */
+    val chans = Array(channels) { i ->
+        Channel<Int>().apply {
+            when (i % 4) {
+                0 -> preference = -1
+                1 -> preference = 1
+                2 -> preference = 0
+                3 -> scheduleAll = true
+            }
+        }
+    }
+
+    /** Every tasklet, by global index g = thread * taskletsPerThread + i; even i send, odd i receive. */
+    val all = arrayOfNulls<Tasklet>(total)
+    val started = AtomicIntegerArray(total)
+
+    val sendState = AtomicIntegerArray(messages) // NONE, ATTEMPTED, OK, FAILED
+    val received = AtomicIntegerArray(messages)
+    val senderKilled = AtomicIntegerArray(senders)
+
+    val sendersDone = CountDownLatch(senders)
+    val created = CountDownLatch(threads)
+    @Volatile var shutdown = false
+
+    val kills = AtomicInteger()
+    val toggles = AtomicInteger()
+    val receiverEnds = AtomicInteger()
+    val errors = ConcurrentLinkedQueue<Throwable>()
+
+    /** The exception each failed send threw, for the report. */
+    val failures = java.util.concurrent.ConcurrentHashMap<Int, Throwable>()
+
+    init {
+        require(messages % senders == 0) { "messages must split evenly between the $senders senders" }
+    }
+
+    fun run() {
+        println(
+            "ChannelStressTest: seed=$seed (replay with -Dstackless.seed=$seed): $threads threads x " +
+                "$taskletsPerThread tasklets, $messages messages on $channels channels",
+        )
+        // The coordinator gets a scheduler of its own: while it waits here in plain code, a
+        // moment where every worker is idle is not a deadlock (another thread can still post).
+        Stackless.current
+        val t0 = System.nanoTime()
+        val workers = (0 until threads).map { w -> Thread({ worker(w) }, "stress-worker-$w") }
+        workers.forEach { it.isDaemon = true; it.start() }
+
+        val sendersFinished = sendersDone.await(timeoutSeconds, TimeUnit.SECONDS)
+        val t1 = System.nanoTime()
+        shutdown = true
+        for (ch in chans) ch.close()
+        var kicked = 0
+        for (ch in chans) {
+            while (ch.balance < 0) {
+                try {
+                    ch.sendExceptionBlocking(NoSuchElementException("shutdown"))
+                    kicked++
+                } catch (_: ChannelClosedException) {
+                    break // the last waiter left meanwhile (killed): a send would block on a closed channel
+                }
+            }
+        }
+        for (g in 0 until total) if (g % taskletsPerThread % 2 == 1) all[g]!!.killBlocking()
+
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds)
+        for (w in workers) w.join(TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()).coerceAtLeast(1))
+        val t2 = System.nanoTime()
+        val hung = workers.filter { it.isAlive }
+        if (!sendersFinished || hung.isNotEmpty()) {
+            val stacks = workers.joinToString("\n") { w ->
+                "${w.name} (alive=${w.isAlive}):\n  " + w.stackTrace.joinToString("\n  ")
+            }
+            val blockedSenders = (0 until total).filter { it % taskletsPerThread % 2 == 0 && all[it]!!.alive }
+            throw AssertionError(
+                "seed=$seed: senders finished=$sendersFinished (${sendersDone.count} left, e.g. " +
+                    "${blockedSenders.take(5).map { all[it] }}), workers still running: ${hung.map { it.name }}; " +
+                    "channels: ${chans.toList()}; errors: ${errors.toList()}\n$stacks",
+            )
+        }
+
+        if (errors.isNotEmpty()) {
+            val first = errors.first()
+            throw AssertionError("seed=$seed: ${errors.size} unexpected errors in tasklets or workers, first: $first", first)
+        }
+
+        var ok = 0
+        var failed = 0
+        var unsent = 0
+        val problems = mutableListOf<String>()
+        for (id in 0 until messages) {
+            val rc = received.get(id)
+            val state = sendState.get(id)
+            val sender = id / perSender
+            val problem = when {
+                rc > 1 -> "received $rc times"
+                state == OK && rc != 1 -> "send returned but never received"
+                state == FAILED && rc != 0 -> "received although its send threw"
+                state == ATTEMPTED -> "send neither returned nor threw (tasklet left blocked?)"
+                state == NONE && rc != 0 -> "received but never sent"
+                state == NONE && senderKilled.get(sender) == 0 -> "never sent by sender $sender, which was not killed"
+                else -> null
+            }
+            if (problem != null && problems.size < 20) {
+                problems += "id $id: $problem (state $state, received $rc, sender $sender${if (senderKilled.get(sender) != 0) " killed" else ""}" +
+                    (failures[id]?.let { ", send threw $it" } ?: "") + ")"
+            }
+            when (state) {
+                OK -> ok++
+                FAILED -> failed++
+                NONE -> unsent++
+            }
+        }
+        println(
+            "ChannelStressTest: seed=$seed: $ok received, $failed sends failed, $unsent never sent " +
+                "(${killedSenders()} senders killed); ${kills.get()} kills, ${toggles.get()} closes/reopens, " +
+                "$kicked receivers ended by the shutdown; senders done in ${(t1 - t0) / 1_000_000} ms, " +
+                "all ended in ${(t2 - t0) / 1_000_000} ms",
+        )
+        withClue(problems) { problems.size shouldBe 0 }
+        ok shouldBeGreaterThan messages / 2
+        for (ch in chans) {
+            ch.balance shouldBe 0
+            ch.queue shouldBe null
+        }
+        receiverEnds.get() shouldBe receivers
+    }
+
+    private fun killedSenders(): Int = (0 until senders).count { senderKilled.get(it) != 0 }
+
+    private fun withClue(problems: List<String>, block: () -> Unit) =
+        io.kotest.assertions.withClue("seed=$seed; first problems:\n" + problems.joinToString("\n")) { block() }
+
+    private fun worker(w: Int) {
+        try {
+            val mine = ArrayList<Tasklet>(taskletsPerThread)
+            for (i in 0 until taskletsPerThread) {
+                val g = w * taskletsPerThread + i
+                val rnd = Random(seed * 1_000_003 + g)
+                val t = if (i % 2 == 0) Tasklet { sender(g, g / 2, rnd) } else Tasklet { receiver(g, rnd) }
+                t.name = (if (i % 2 == 0) "sender-" else "receiver-") + g
+                all[g] = t
+                mine += t
+                t.setup()
+            }
+            // Every tasklet exists before anyone picks a victim.
+            created.countDown()
+            created.await()
+            Stackless.runAll()
+            val left = mine.filter { it.alive }
+            if (left.isNotEmpty()) errors += AssertionError("runAll() returned with ${left.size} tasklets alive: ${left.take(5)}")
+            if (Stackless.runCount != 1) errors += AssertionError("runAll() returned with runCount ${Stackless.runCount}")
+        } catch (e: Throwable) {
+            errors += e
+        }
+    }
+
+    private suspend fun sender(g: Int, s: Int, rnd: Random) {
+        started.set(g, 1)
+        try {
+            for (id in s * perSender until (s + 1) * perSender) {
+                val ch = chans[rnd.nextInt(channels)]
+                sendState.set(id, ATTEMPTED)
+                try {
+                    ch.send(id)
+                    sendState.set(id, OK)
+                } catch (e: ChannelClosedException) {
+                    sendState.set(id, FAILED)
+                    failures[id] = e
+                } catch (e: TaskletExit) {
+                    sendState.set(id, FAILED)
+                    failures[id] = e
+                    throw e
+                }
+                chaos(g, rnd)
+            }
+        } catch (_: TaskletExit) {
+            senderKilled.set(s, 1)
+        } catch (e: Throwable) {
+            errors += e
+        } finally {
+            sendersDone.countDown()
+        }
+    }
+
+    private suspend fun receiver(g: Int, rnd: Random) {
+        started.set(g, 1)
+        try {
+            while (true) {
+                val ch = chans[rnd.nextInt(channels)]
+                val id = try {
+                    ch.receive()
+                } catch (_: ChannelClosedException) {
+                    if (shutdown) break
+                    Stackless.schedule()
+                    continue
+                } catch (_: NoSuchElementException) {
+                    break // the coordinator's shutdown
+                }
+                received.incrementAndGet(id)
+                chaos(g, rnd)
+            }
+        } catch (_: TaskletExit) {
+            // killed
+        } catch (e: Throwable) {
+            errors += e
+        } finally {
+            receiverEnds.incrementAndGet()
+        }
+    }
+
+    /** After each operation: maybe kill a random started tasklet, close/reopen a channel, or yield. */
+    private suspend fun chaos(self: Int, rnd: Random) {
+        val x = rnd.nextInt(1_000_000)
+        when {
+            x < killPpm -> {
+                val v = rnd.nextInt(total)
+                if (v != self && started.get(v) != 0) {
+                    kills.incrementAndGet()
+                    all[v]!!.kill(pending = rnd.nextBoolean())
+                }
+            }
+            x < killPpm + togglePpm -> if (!shutdown) {
+                // Reopen a closed channel if there is one, else close one: at most one is closed for long.
+                toggles.incrementAndGet()
+                val closed = (1 until channels).firstOrNull { chans[it].closing }
+                if (closed != null) chans[closed].open() else chans[1 + rnd.nextInt(channels - 1)].close()
+            }
+            x < killPpm + togglePpm + 10_000 -> Stackless.schedule()
+        }
+    }
+
+    companion object {
+        const val NONE = 0
+        const val ATTEMPTED = 1
+        const val OK = 2
+        const val FAILED = 3
+    }
+}

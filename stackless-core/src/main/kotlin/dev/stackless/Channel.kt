@@ -40,6 +40,13 @@ public class Channel<T> : java.io.Serializable {
      */
     @Volatile @Transient @JvmField internal var owner: Any? = null
 
+    /**
+     * [owner] as its owner last saw it, read without a fence on the hot path. Only the owner makes
+     * [owner] point to itself or hands it over, both on its own thread, so this plain copy is exact
+     * for the question the owner asks ("is it mine?"); any other thread finds it is not theirs.
+     */
+    @Transient @JvmField internal var biasedOwner: Scheduler? = null
+
     /** Waiting senders (positive) or receivers (negative). */
     public val balance: Int get() = if (owner === SHARED) synchronized(this) { balanceField } else balanceField
 
@@ -167,9 +174,8 @@ public class Channel<T> : java.io.Serializable {
      * as they were.
      */
     internal fun action(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
-        me.raisePending()
-        if (owner !== s && !ownedBy(s)) return sharedAction(s, me, dir, value)
-        if (s.inChannelCallback) throw IllegalStateException("Recursive channel call due to callbacks!")
+        if (s.attention != 0) s.attend(me, channelOp = true)
+        if (biasedOwner !== s && !ownedBy(s)) return sharedAction(s, me, dir, value)
         val old = me.tempval
         me.tempval = if (dir > 0) value else null
         val canDo = if (dir > 0) balanceField < 0 else balanceField > 0
@@ -272,8 +278,16 @@ public class Channel<T> : java.io.Serializable {
             val o = owner
             when {
                 o === SHARED -> return false
-                o == null -> if (OWNER.compareAndSet(this, null, s ?: SHARED)) return s != null
-                o === s -> if (!s.detached) return true else OWNER.compareAndSet(this, o, SHARED)
+                o == null -> if (OWNER.compareAndSet(this, null, s ?: SHARED)) {
+                    biasedOwner = s
+                    return s != null
+                }
+                o === s -> if (!s.detached) {
+                    biasedOwner = s
+                    return true
+                } else {
+                    OWNER.compareAndSet(this, o, SHARED)
+                }
                 else -> {
                     val os = o as Scheduler
                     if (os.checkLive()) Scheduler.awaitShared(s, this, os) else OWNER.compareAndSet(this, o, SHARED)
@@ -284,6 +298,7 @@ public class Channel<T> : java.io.Serializable {
 
     /** Called by the owner on its own thread, between operations: from now on everyone locks. */
     internal fun share(s: Scheduler) {
+        if (biasedOwner === s) biasedOwner = null
         OWNER.compareAndSet(this, s, SHARED)
     }
 
@@ -303,7 +318,6 @@ public class Channel<T> : java.io.Serializable {
      * switching, if any, happens after it, between tasklets of the caller's own thread.
      */
     private fun sharedAction(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
-        if (s.inChannelCallback) throw IllegalStateException("Recursive channel call due to callbacks!")
         val old = me.tempval
         me.tempval = if (dir > 0) value else null
         var local: Tasklet? = null
@@ -353,14 +367,14 @@ public class Channel<T> : java.io.Serializable {
     }
 
     private fun notifyChannel(s: Scheduler, cb: ChannelCallback, me: Tasklet, dir: Int, canDo: Boolean, old: Any?) {
-        s.inChannelCallback = true
+        s.attention += Scheduler.CALLBACK
         try {
             cb.onChannel(this, me, dir > 0, !canDo)
         } catch (e: Throwable) {
             me.tempval = old
             throw e
         } finally {
-            s.inChannelCallback = false
+            s.attention -= Scheduler.CALLBACK
         }
     }
 

@@ -29,7 +29,27 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     /** Tasklets inside [Stackless.run], innermost last (spec §1.4, §4.4). */
     @JvmField val watchdogs: ArrayList<Tasklet> = ArrayList()
 
-    @JvmField var inChannelCallback: Boolean = false
+    /**
+     * Non-zero when an operation must look closer before it starts: a channel callback is running
+     * ([CALLBACK] added), or tasklets of this scheduler have an exception waiting for their next
+     * switch point (one each). One field, so that the hot path checks once.
+     */
+    @JvmField var attention: Int = 0
+
+    /** Throws what [attention] stands for, for [me] about to start an operation. */
+    fun attend(me: Tasklet, channelOp: Boolean) {
+        if (channelOp && attention >= CALLBACK) throw IllegalStateException("Recursive channel call due to callbacks!")
+        val e = me.pendingError ?: return
+        me.pendingError = null
+        if (attention > 0) attention--
+        throw e
+    }
+
+    /** [t] gets [e] at its next switch point. */
+    private fun deferError(t: Tasklet, e: Throwable) {
+        if (t.pendingError == null) attention++
+        t.pendingError = e
+    }
 
     /** Loop threads parked until they get the baton; only the baton holder touches this. */
     private val idleLoops = ArrayDeque<Thread>()
@@ -262,7 +282,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** `schedule(retval)` (spec §4.2). */
     fun schedule(me: Tasklet, retval: Any?): Boolean {
-        me.raisePending()
+        if (attention != 0) attend(me, false)
         var next = me.nextLink!!
         if (next === me && inbox.hasMail()) {
             // Alone here: tasklets that other threads made runnable take their turn first.
@@ -278,7 +298,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** `schedule_remove(retval)` (spec §4.3). */
     fun scheduleRemove(me: Tasklet, retval: Any?): Boolean {
-        me.raisePending()
+        if (attention != 0) attend(me, false)
         val next = me.nextLink!!
         if (next !== me) checkTrap()
         val old = me.tempval
@@ -293,7 +313,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** `t.run()` and, with [removeCaller], `t.switch()` (spec §2.7, §2.8). */
     fun run(me: Tasklet, t: Tasklet, removeCaller: Boolean): Boolean {
-        me.raisePending()
+        if (attention != 0) attend(me, false)
         if (t.scheduler !== this) {
             runRemote(t, removeCaller)
             return false
@@ -316,7 +336,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** `t.throw(e, pending)`, `t.kill(pending)`, `t.raise_exception(e)` (spec §2.9–2.11). */
     fun throwTo(me: Tasklet, t: Tasklet, e: Throwable, pending: Boolean): Boolean {
-        me.raisePending()
+        if (attention != 0) attend(me, false)
         if (t === me) throw e
         if (t.scheduler !== this) {
             throwRemote(t, e)
@@ -347,7 +367,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     private fun deliverThrow(t: Tasklet, e: Throwable) {
         // Matched by another thread just now: its wake-up mail is already in the inbox.
         if (!withdraw(t)) drain()
-        if (t.opDone || (t === current && !betweenTasklets)) t.pendingError = e else t.tempval = Bomb(e)
+        if (t.opDone || (t === current && !betweenTasklets)) deferError(t, e) else t.tempval = Bomb(e)
         if (!t.inRunQueue) append(t)
     }
 
@@ -363,7 +383,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
      * otherwise the budget and the flags are ignored ("the first timed run wins").
      */
     fun runWatchdog(me: Tasklet, ticks: Long, nanos: Long, soft: Boolean, total: Boolean, threadblock: Boolean): Boolean {
-        me.raisePending()
+        if (attention != 0) attend(me, false)
         if (inbox.hasMail()) drain()
         val budget = ticks > 0 || nanos > 0
         // threadblock belongs to the interrupt watchdog: ignored without a budget, except for runAll().
@@ -835,7 +855,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         if (t.inRunQueue) {
             // Thrown to after the match but before this mail: the value comes first, the exception after.
             val bomb = t.tempval
-            if (bomb is Bomb) t.pendingError = bomb.error
+            if (bomb is Bomb) deferError(t, bomb.error)
         }
         t.tempval = v
         t.opDone = true
@@ -994,6 +1014,9 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     companion object {
         private val local = ThreadLocal<Scheduler>()
         private const val MAX_IDLE_LOOPS = 2
+
+        /** Added to [attention] while a channel callback runs. */
+        const val CALLBACK = 1 shl 20
 
         /** Spins before an idle thread parks: a reply from another thread often comes within microseconds. */
         private const val IDLE_SPINS = 200

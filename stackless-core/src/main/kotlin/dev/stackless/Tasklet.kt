@@ -388,16 +388,6 @@ public class Tasklet private constructor(
         }
     }
 
-    /** Throws the exception thrown to this tasklet since its last operation completed (see [pendingError]). */
-    @Suppress("NOTHING_TO_INLINE")
-    internal inline fun raisePending() {
-        val e = pendingError
-        if (e != null) {
-            pendingError = null
-            throw e
-        }
-    }
-
     /** Its thread ended (spec §5.4): it stops where it is; one blocked on a channel stays linked there. */
     internal fun detachFromThread() {
         if (blocked == 0) {
@@ -428,7 +418,11 @@ public class Tasklet private constructor(
     internal fun die() {
         scheduler?.unregister(this)
         opDone = false
-        pendingError = null
+        if (pendingError != null) {
+            pendingError = null
+            val s = scheduler
+            if (s != null && s.attention > 0) s.attention--
+        }
         aliveFlag = false
         frame = null
         hardBody = null

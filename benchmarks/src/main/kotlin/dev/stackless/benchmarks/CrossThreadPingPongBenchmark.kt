@@ -91,31 +91,7 @@ open class CrossThreadPingPongBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(HOPS)
-    fun virtualThreads(): Long {
-        val factory = VirtualThreads.factory()
-        val ping = SynchronousQueue<Any>()
-        val pong = SynchronousQueue<Any>()
-        var received = 0L
-        val echo = factory.newThread {
-            repeat(HOPS / 2) {
-                pong.put(ping.take())
-            }
-        }
-        val server = factory.newThread {
-            val ball = ball
-            var n = 0L
-            repeat(HOPS / 2) {
-                ping.put(ball)
-                if (pong.take() === ball) n++
-            }
-            received = n
-        }
-        echo.start()
-        server.start()
-        echo.join()
-        server.join()
-        return checked(received, HOPS / 2L)
-    }
+    fun virtualThreads(): Long = checked(VirtualThreads.pingPong(HOPS / 2, ball), HOPS / 2L)
 
     /**
      * Two long-lived Stackless threads for a trial. "stackless-echo" runs one tasklet for the whole

@@ -2,7 +2,6 @@ package dev.stackless.benchmarks
 
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
-import java.util.concurrent.SynchronousQueue
 import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -107,31 +106,8 @@ open class PingPongBenchmark {
     @Fork(value = 1, jvmArgs = [HEAP], jvmArgsAppend = [ONE_CARRIER, ONE_CARRIER_MAX])
     fun virtualThreadsOneCarrier(): Long = virtualThreadPingPong()
 
-    private fun virtualThreadPingPong(): Long {
-        val factory = VirtualThreads.factory()
-        received = 0
-        val ping = SynchronousQueue<Any>()
-        val pong = SynchronousQueue<Any>()
-        val echo = factory.newThread {
-            repeat(HOPS_VT / 2) {
-                pong.put(ping.take())
-            }
-        }
-        val server = factory.newThread {
-            val ball = ball
-            var n = 0L
-            repeat(HOPS_VT / 2) {
-                ping.put(ball)
-                if (pong.take() === ball) n++
-            }
-            received = n
-        }
-        echo.start()
-        server.start()
-        echo.join()
-        server.join()
-        return checked(received, HOPS_VT / 2L)
-    }
+    private fun virtualThreadPingPong(): Long =
+        checked(VirtualThreads.pingPong(HOPS_VT / 2, ball), HOPS_VT / 2L)
 
     companion object {
         /** Hops per invocation (even: HOPS/2 round trips). */

@@ -2,6 +2,7 @@ package dev.stackless.benchmarks
 
 import java.lang.invoke.MethodHandles
 import java.lang.invoke.MethodType
+import java.util.concurrent.SynchronousQueue
 import java.util.concurrent.ThreadFactory
 
 /**
@@ -34,4 +35,32 @@ object VirtualThreads {
 
     /** Starts [task] on a new virtual thread. */
     fun start(task: Runnable): Thread = factory().newThread(task).also { it.start() }
+
+    /**
+     * [roundTrips] round trips of [ball] between two new virtual threads over two
+     * [SynchronousQueue]s (`ping` one way, `pong` back); returns how many times the ball came back.
+     */
+    fun pingPong(roundTrips: Int, ball: Any): Long {
+        val ping = SynchronousQueue<Any>()
+        val pong = SynchronousQueue<Any>()
+        var received = 0L
+        val echo = factory().newThread {
+            repeat(roundTrips) {
+                pong.put(ping.take())
+            }
+        }
+        val server = factory().newThread {
+            var n = 0L
+            repeat(roundTrips) {
+                ping.put(ball)
+                if (pong.take() === ball) n++
+            }
+            received = n
+        }
+        echo.start()
+        server.start()
+        echo.join()
+        server.join()
+        return received
+    }
 }

@@ -178,7 +178,7 @@ public class Channel<T> : java.io.Serializable {
         if (biasedOwner !== s && !ownedBy(s)) return sharedAction(s, me, dir, value)
         val old = me.tempval
         me.tempval = if (dir > 0) value else null
-        val canDo = if (dir > 0) balanceField < 0 else balanceField > 0
+        val canDo = canMatch(dir)
         val cb = Scheduler.channelCallback
         if (cb != null) notifyChannel(s, cb, me, dir, canDo, old)
         if (canDo) {
@@ -188,33 +188,50 @@ public class Channel<T> : java.io.Serializable {
                 wakeRemote(me, target)
                 return false
             }
-            val preferTarget = !scheduleAll && preferenceField == -dir
-            if ((scheduleAll || preferTarget) && s.switchTrap != 0) {
-                me.tempval = old
-                throw SwitchTrapException()
-            }
-            removeWaiter(target)
-            val mine = me.tempval
-            me.tempval = target.tempval
-            target.tempval = mine
-            target.opDone = true
-            if (preferTarget) {
-                // Switched away with its operation done: a throw before it resumes must not replace the result.
-                me.opDone = true
-                s.insertAfter(me, target)
-                s.switchToPartner(me, target)
-                return true
-            }
-            s.append(target)
-            if (!scheduleAll) return false
-            me.opDone = true
-            s.switchTo(me, me.nextLink!!)
-            return true
+            return afterMatch(s, me, target, match(s, me, target, dir, old))
         }
         checkCanBlock(s, me, old)
         val next = me.nextLink!!
         wait(s, me, dir)
         return switchAway(s, me, next, old)
+    }
+
+    /** A waiter is there for an operation in direction [dir]. */
+    private fun canMatch(dir: Int): Boolean = if (dir > 0) balanceField < 0 else balanceField > 0
+
+    /**
+     * [me] meets [target], a waiter of its own thread: it leaves the channel and the values are
+     * exchanged. Returns whether [target] runs now (the preference). Under [Stackless.switchTrap] a
+     * rendezvous that would switch fails with everything as it was.
+     */
+    private fun match(s: Scheduler, me: Tasklet, target: Tasklet, dir: Int, old: Any?): Boolean {
+        val preferTarget = !scheduleAll && preferenceField == -dir
+        if ((scheduleAll || preferTarget) && s.switchTrap != 0) {
+            me.tempval = old
+            throw SwitchTrapException()
+        }
+        removeWaiter(target)
+        val mine = me.tempval
+        me.tempval = target.tempval
+        target.tempval = mine
+        target.opDone = true
+        return preferTarget
+    }
+
+    /** Who runs after [match] (spec §3.2); true when [me] switched away. */
+    private fun afterMatch(s: Scheduler, me: Tasklet, target: Tasklet, preferTarget: Boolean): Boolean {
+        if (preferTarget) {
+            // Switched away with its operation done: a throw before it resumes must not replace the result.
+            me.opDone = true
+            s.insertAfter(me, target)
+            s.switchToPartner(me, target)
+            return true
+        }
+        s.append(target)
+        if (!scheduleAll) return false
+        me.opDone = true
+        s.switchTo(me, me.nextLink!!)
+        return true
     }
 
     /** The errors of an operation that would block; each leaves [me]'s tempval as it was. */
@@ -325,10 +342,10 @@ public class Channel<T> : java.io.Serializable {
         val next = me.nextLink!!
         synchronized(this) {
             // Waiters whose thread has ended can never run: they leave when their turn comes.
-            var target = if (if (dir > 0) balanceField < 0 else balanceField > 0) head else null
+            var target = if (canMatch(dir)) head else null
             while (target != null && target.scheduler.let { it == null || (it !== s && !it.checkLive()) }) {
                 removeWaiter(target)
-                target = if (if (dir > 0) balanceField < 0 else balanceField > 0) head else null
+                target = if (canMatch(dir)) head else null
             }
             val cb = Scheduler.channelCallback
             if (cb != null) notifyChannel(s, cb, me, dir, target != null, old)
@@ -339,31 +356,12 @@ public class Channel<T> : java.io.Serializable {
                 wakeRemote(me, target)
                 return false
             } else {
-                preferTarget = !scheduleAll && preferenceField == -dir
-                if ((scheduleAll || preferTarget) && s.switchTrap != 0) {
-                    me.tempval = old
-                    throw SwitchTrapException()
-                }
-                removeWaiter(target)
-                val mine = me.tempval
-                me.tempval = target.tempval
-                target.tempval = mine
-                target.opDone = true
+                preferTarget = match(s, me, target, dir, old)
                 local = target
             }
         }
         val target = local ?: return switchAway(s, me, next, old)
-        if (preferTarget) {
-            me.opDone = true
-            s.insertAfter(me, target)
-            s.switchToPartner(me, target)
-            return true
-        }
-        s.append(target)
-        if (!scheduleAll) return false
-        me.opDone = true
-        s.switchTo(me, me.nextLink!!)
-        return true
+        return afterMatch(s, me, target, preferTarget)
     }
 
     private fun notifyChannel(s: Scheduler, cb: ChannelCallback, me: Tasklet, dir: Int, canDo: Boolean, old: Any?) {

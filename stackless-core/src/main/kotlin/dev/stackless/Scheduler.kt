@@ -400,8 +400,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             switchTo(me, next)
             return true
         }
-        val report = awaitWork()
-        if (report == null) {
+        if (awaitWork { false }) {
             switchTo(me, current!!)
             return true
         }
@@ -435,23 +434,19 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
      * with its tempval [oldTempval].
      */
     fun blockOut(b: Tasklet, oldTempval: Any?): Boolean {
-        while (true) {
-            if (inbox.hasMail()) drain()
-            val c = current
-            if (c != null) {
-                // Another thread made something runnable here (perhaps [b] itself, its operation done).
-                if (c === b) return false
-                switchTo(b, c)
-                return true
-            }
-            val w = watchdog()
-            if (revivable(w) && !waitsForThreads()) return revive(b, w, oldTempval)
-            val report = idleWait() ?: continue
-            // No thread can make progress (spec §4.8 step 4).
-            if (revivable(w)) return revive(b, w, oldTempval)
-            restore(b, oldTempval)
-            throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.$report")
+        if (awaitWork { revivable(watchdog()) && !waitsForThreads() }) {
+            // Another thread made something runnable here (perhaps [b] itself, its operation done).
+            val c = current!!
+            if (c === b) return false
+            switchTo(b, c)
+            return true
         }
+        val w = watchdog()
+        val report = deadlockReport ?: return revive(b, w, oldTempval)
+        // No thread can make progress (spec §4.8 step 4).
+        if (revivable(w)) return revive(b, w, oldTempval)
+        restore(b, oldTempval)
+        throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.$report")
     }
 
     private fun revivable(w: Tasklet): Boolean = w.aliveFlag && !w.inRunQueue && w.blocked == 0
@@ -513,23 +508,16 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             switchTo(t, next)
             return
         }
-        var report: String? = null
-        while (true) {
-            if (inbox.hasMail()) drain()
-            val c = current
-            if (c != null) {
-                switchTo(t, c)
-                return
-            }
-            if (w.blocked == 0 && !waitsForThreads()) break
-            report = idleWait() ?: continue
-            break
+        if (awaitWork { w.blocked == 0 && !waitsForThreads() }) {
+            switchTo(t, current!!)
+            return
         }
         val dir = w.blocked
         if (dir != 0) {
+            // Blocked, so awaitWork did not stop early: no thread can make progress.
             val what = if (dir < 0) "receiving without a sender" else "sending without a receiver"
             withdraw(w)
-            w.tempval = Bomb(DeadlockException("the main tasklet is $what available.${report ?: Deadlocks.report(this)}"))
+            w.tempval = Bomb(DeadlockException("the main tasklet is $what available.${deadlockReport!!}"))
         }
         append(w)
         switchTo(t, w)
@@ -862,12 +850,23 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         if (!t.inRunQueue && t.aliveFlag) append(t)
     }
 
-    /** Waits until the queue is not empty (returns null) or no thread can make progress (returns the report). */
-    private fun awaitWork(): String? {
+    /** The report of the deadlock that made the last [awaitWork] return false, or null if it stopped on request. */
+    private var deadlockReport: String? = null
+
+    /**
+     * Nothing is runnable here: applies what other threads posted and waits for them until
+     * something is runnable (returns true, [current] set). Returns false instead when [stop] says
+     * this thread should not wait (then [deadlockReport] is null), or when no thread can make
+     * progress ([deadlockReport] says why).
+     */
+    private inline fun awaitWork(stop: () -> Boolean): Boolean {
+        deadlockReport = null
         while (true) {
             if (inbox.hasMail()) drain()
-            if (current != null) return null
-            return idleWait() ?: continue
+            if (current != null) return true
+            if (stop()) return false
+            deadlockReport = idleWait() ?: continue
+            return false
         }
     }
 

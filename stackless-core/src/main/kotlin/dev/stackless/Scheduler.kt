@@ -676,8 +676,9 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
      */
     private fun unbury(me: Tasklet) {
         val t = current!!
-        // Matched by another thread meanwhile: its wake-up mail makes it runnable with its result.
-        if (me.channel != null && !withdraw(me)) drain() else if (me.channel == null && inbox.hasMail()) drain()
+        // Still waiting: it leaves the channel. Otherwise its operation may have been completed by
+        // another thread, whose wake-up mail makes it runnable with its result.
+        if (!withdraw(me)) drain()
         if (me.blocked == 0 && me.inRunQueue) {
             unlink(me)
             append(me)

@@ -35,6 +35,9 @@ internal class Mail(
 
         /** [tasklet] was rebound to this scheduler: add it to the registry. */
         const val ADOPT = 8
+
+        /** [value] is a timer of this scheduler that another thread cancelled. */
+        const val CANCEL_TIMER = 9
     }
 }
 

@@ -38,6 +38,9 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** Throws what [attention] stands for, for [me] about to start an operation. */
     fun attend(me: Tasklet, channelOp: Boolean) {
+        if (attention >= TIMER) {
+            throw IllegalStateException("A timer callback cannot switch tasklets or use a channel (current: ${me.name})")
+        }
         if (channelOp && attention >= CALLBACK) throw IllegalStateException("Recursive channel call due to callbacks!")
         val e = me.pendingError ?: return
         me.pendingError = null
@@ -50,6 +53,18 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         if (t.pendingError == null) attention++
         t.pendingError = e
     }
+
+    /** The timers of this thread (stacklesslib's event queue, kotlinx `delay`). */
+    @JvmField val timers: TimerHeap = TimerHeap()
+
+    /**
+     * Tasklets of this thread waiting for something another thread will post here (a kotlinx
+     * resumption, a thread-pool result). While non-zero, an idle thread is waiting, not deadlocked.
+     */
+    @JvmField var foreignWaits: Int = 0
+
+    /** Switches left before the trampoline next looks at the clock for due timers. */
+    private var timerCountdown = TIMER_CHECK_INTERVAL
 
     /** Loop threads parked until they get the baton; only the baton holder touches this. */
     private val idleLoops = ArrayDeque<Thread>()
@@ -284,9 +299,10 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     fun schedule(me: Tasklet, retval: Any?): Boolean {
         if (attention != 0) attend(me, false)
         var next = me.nextLink!!
-        if (next === me && inbox.hasMail()) {
-            // Alone here: tasklets that other threads made runnable take their turn first.
-            drain()
+        if (next === me && (inbox.hasMail() || timers.size != 0)) {
+            // Alone here: tasklets that other threads or timers made runnable take their turn first.
+            if (inbox.hasMail()) drain()
+            runDueTimers()
             next = me.nextLink!!
         }
         if (next !== me) checkTrap()
@@ -542,6 +558,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         val self = Thread.currentThread()
         while (true) {
             if (inbox.hasMail()) drainBetweenTasklets()
+            if (timers.size != 0 && --timerCountdown <= 0) timersBetweenTasklets()
             val t = current!!
             if (t === me) return false
             val carrier = t.carrier
@@ -752,6 +769,16 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     /** Set while the loop drains with no tasklet running: the current one is still suspended. */
     private var betweenTasklets = false
 
+    private fun timersBetweenTasklets() {
+        timerCountdown = TIMER_CHECK_INTERVAL
+        betweenTasklets = true
+        try {
+            runDueTimers()
+        } finally {
+            betweenTasklets = false
+        }
+    }
+
     private fun drainBetweenTasklets() {
         betweenTasklets = true
         try {
@@ -789,7 +816,12 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         }
     }
 
+    @OptIn(InternalStacklessApi::class)
     private fun apply(kind: Int, t: Tasklet?, v: Any?, waiter: Thread?) {
+        if (kind == Mail.CANCEL_TIMER) {
+            timers.remove(v as Timer)
+            return
+        }
         if (kind == Mail.SHARE) {
             (v as Channel<*>).share(this)
             LockSupport.unpark(waiter)
@@ -864,6 +896,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         deadlockReport = null
         while (true) {
             if (inbox.hasMail()) drain()
+            runDueTimers()
             if (current != null) return true
             if (stop()) return false
             deadlockReport = idleWait() ?: continue
@@ -877,6 +910,8 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
      * A thread alone never parks: it has a deadlock at once, as in single-threaded Stackless.
      */
     private fun idleWait(): String? {
+        // Due timers or another thread's answer will end the wait: this thread is not stuck.
+        val expecting = timers.size != 0 || foreignWaits != 0
         synchronized(GLOBAL) {
             if (inbox.hasMail()) return null
             deadlocked?.let {
@@ -885,7 +920,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             }
             // Twice around the mail check: a thread that ended after posting here is skipped by the
             // scan, and seeing it ended makes its post visible to the second check.
-            if (noOtherThreadCanProgress() && !inbox.hasMail() && noOtherThreadCanProgress()) {
+            if (!expecting && noOtherThreadCanProgress() && !inbox.hasMail() && noOtherThreadCanProgress()) {
                 val report = Deadlocks.report(this)
                 for (o in byThreadId.values) {
                     if (o !== this && o.idle) {
@@ -895,16 +930,20 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
                 }
                 return report
             }
-            idle = true
+            idle = !expecting
         }
         parked = true
+        val timed = timers.size != 0
+        val deadline = if (timed) timers.firstDeadline() else 0L
         var spins = IDLE_SPINS
         while (!inbox.hasMail() && deadlocked == null) {
+            val left = if (timed) deadline - System.nanoTime() else 0L
+            if (timed && left <= 0) break
             if (spins > 0) {
                 spins--
                 Thread.onSpinWait()
             } else {
-                LockSupport.park(this)
+                if (timed) LockSupport.parkNanos(this, left) else LockSupport.park(this)
                 Thread.interrupted()
             }
         }
@@ -922,6 +961,83 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             if (o === this || o.detached || !o.thread.isAlive) continue
             if (!o.idle || o.inbox.hasMail()) return false
         }
+        return true
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Timers and the event loop (stacklesslib)
+
+    /** A timer of this scheduler, due at [deadline] ([System.nanoTime]), repeating every [period] ns if > 0. */
+    @OptIn(InternalStacklessApi::class)
+    fun callAt(deadline: Long, period: Long, action: Runnable): Timer {
+        val t = Timer(this, deadline, period, action)
+        timers.add(t)
+        return t
+    }
+
+    /**
+     * Runs the timers that are due, on this thread, with switching forbidden; an exception thrown by
+     * a callback is printed and the others still run (stacklesslib's `handle_exception`). A call from
+     * inside a callback does nothing. Returns the number run.
+     */
+    @OptIn(InternalStacklessApi::class)
+    fun runDueTimers(): Int {
+        if (timers.size == 0 || attention >= TIMER) return 0
+        val now = System.nanoTime()
+        if (timers.firstDeadline() - now > 0) return 0
+        attention += TIMER
+        try {
+            return timers.runDue(now) { t ->
+                try {
+                    t.action.run()
+                } catch (e: Throwable) {
+                    System.err.println("Exception in timer callback ${t.action}:")
+                    e.printStackTrace()
+                }
+            }
+        } finally {
+            attention -= TIMER
+        }
+    }
+
+    /**
+     * The main tasklet [me], alone in the run queue, waits for work: applies mail, runs due timers and
+     * parks until the next deadline or mail, until some tasklet is runnable (true). Returns false
+     * when nothing can ever become runnable here: no other tasklet alive, no timer, no wait for
+     * another thread.
+     *
+     * @throws DeadlockException when tasklets are alive but no thread can make progress.
+     */
+    fun waitForWork(me: Tasklet): Boolean {
+        while (true) {
+            if (inbox.hasMail()) drain()
+            runDueTimers()
+            if (me.nextLink !== me || current !== me) return true
+            if (!me.isMainFlag) return false
+            if (aliveCount <= 1 && timers.size == 0 && foreignWaits == 0) return false
+            val report = idleWait() ?: continue
+            throw DeadlockException("Deadlock: every tasklet is blocked and no timer is pending.$report")
+        }
+    }
+
+    /**
+     * A pending throw from a timer callback: [t] is made runnable with [e] (withdrawn from the
+     * channel it waits on), or, if it is running or its operation has completed, gets [e] at its next
+     * switch point. Nothing happens to a dead tasklet.
+     */
+    fun throwPending(t: Tasklet, e: Throwable) {
+        if (t.scheduler !== this) {
+            throwRemote(t, e)
+            return
+        }
+        if (t.aliveFlag) deliverThrow(t, e)
+    }
+
+    /** Takes back [e] if it still waits for [t]'s next switch point; true if it did. */
+    fun retractPending(t: Tasklet, e: Throwable): Boolean {
+        if (t.pendingError !== e) return false
+        t.pendingError = null
+        if (attention > 0) attention--
         return true
     }
 
@@ -1014,6 +1130,12 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     companion object {
         private val local = ThreadLocal<Scheduler>()
         private const val MAX_IDLE_LOOPS = 2
+
+        /** Added to [attention] while timer callbacks run: no switching allowed (checked before [CALLBACK]). */
+        const val TIMER = 1 shl 24
+
+        /** Resumes of tasklets between two looks at the clock for due timers, when timers wait. */
+        private const val TIMER_CHECK_INTERVAL = 64
 
         /** Added to [attention] while a channel callback runs. */
         const val CALLBACK = 1 shl 20

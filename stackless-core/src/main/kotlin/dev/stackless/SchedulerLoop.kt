@@ -1,0 +1,92 @@
+package dev.stackless
+
+/**
+ * The scheduler hooks `stacklesslib` builds its event loop, sleep and timeouts on. Every function
+ * acts on the calling thread's scheduler and must be called on that thread.
+ */
+@InternalStacklessApi
+public object SchedulerLoop {
+    /**
+     * Adds a timer due at [deadline] ([System.nanoTime] units), repeating every [periodNanos] if > 0.
+     * Timers due at the same moment run in the order they were added.
+     *
+     * @throws IllegalArgumentException if [periodNanos] is negative.
+     */
+    @JvmStatic
+    public fun callAt(deadline: Long, periodNanos: Long, action: Runnable): Timer {
+        require(periodNanos >= 0) { "period must not be negative: $periodNanos" }
+        return Scheduler.forCurrentThread().callAt(deadline, periodNanos, action)
+    }
+
+    /** Runs the due timers now, as [Stackless.run] does between tasklets; returns how many ran. */
+    @JvmStatic
+    public fun runDueTimers(): Int = Scheduler.forCurrentThread().runDueTimers()
+
+    /** Number of timers waiting on this thread. */
+    @JvmStatic
+    public fun pendingTimers(): Int = Scheduler.forCurrentThread().timers.size
+
+    /** Nanoseconds until the next timer is due (0 if due now), or -1 if none waits. */
+    @JvmStatic
+    public fun nanosToNextTimer(): Long {
+        val heap = Scheduler.forCurrentThread().timers
+        if (heap.size == 0) return -1
+        return maxOf(0L, heap.firstDeadline() - System.nanoTime())
+    }
+
+    /** Number of alive tasklets of this thread, the main tasklet included. */
+    @JvmStatic
+    public fun aliveCount(): Int = Scheduler.forCurrentThread().aliveCount
+
+    /** Number of runnable tasklets of this thread, the current one included. */
+    @JvmStatic
+    public fun runCount(): Int = Scheduler.forCurrentThread().runCount
+
+    /**
+     * Called by the main tasklet when nothing but itself is runnable: applies what other threads
+     * posted, runs due timers and parks until the next deadline or post, until a tasklet is runnable
+     * (true). Returns false when nothing can become runnable: no other tasklet alive, no timer
+     * pending, no [beginForeignWait] outstanding. Called from a tasklet it does not wait.
+     *
+     * @throws DeadlockException when tasklets are alive but no thread can make progress.
+     */
+    @JvmStatic
+    public fun waitForWork(): Boolean {
+        val s = Scheduler.forCurrentThread()
+        return s.waitForWork(s.current!!)
+    }
+
+    /**
+     * A tasklet of this thread starts waiting for another thread (which will wake it through a
+     * remote operation): until the matching [endForeignWait], an idle thread parks instead of
+     * reporting a deadlock.
+     */
+    @JvmStatic
+    public fun beginForeignWait() {
+        Scheduler.forCurrentThread().foreignWaits++
+    }
+
+    /** Ends a [beginForeignWait]. */
+    @JvmStatic
+    public fun endForeignWait() {
+        Scheduler.forCurrentThread().foreignWaits--
+    }
+
+    /**
+     * From a timer callback (or any code of [t]'s thread that must not switch): [t] gets [e] as a
+     * pending throw. A tasklet waiting on a channel leaves it and becomes runnable with [e]; a running
+     * one, or one whose operation has just completed, gets [e] at its next switch point, after the
+     * operation's result; a dead one is left alone. A tasklet of another thread is thrown to remotely.
+     */
+    @JvmStatic
+    public fun throwPending(t: Tasklet, e: Throwable) {
+        Scheduler.forCurrentThread().throwPending(t, e)
+    }
+
+    /**
+     * Takes back [e] if it was thrown pending to the calling tasklet [t] and still waits for its
+     * next switch point (a timeout whose scope ended first); true if it was taken back.
+     */
+    @JvmStatic
+    public fun retractPending(t: Tasklet, e: Throwable): Boolean = Scheduler.forCurrentThread().retractPending(t, e)
+}

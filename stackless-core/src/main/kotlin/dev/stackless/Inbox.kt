@@ -38,6 +38,9 @@ internal class Mail(
 
         /** [value] is a timer of this scheduler that another thread cancelled. */
         const val CANCEL_TIMER = 9
+
+        /** A kotlinx.coroutines resumption of [tasklet]; [value] is the block to run as the tasklet. */
+        const val RESUME = 10
     }
 }
 

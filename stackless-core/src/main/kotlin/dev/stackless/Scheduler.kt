@@ -345,6 +345,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     fun checkRunnable(t: Tasklet) {
         if (t.blocked != 0) throw TaskletStateException("You cannot run a blocked tasklet", t)
+        if (t.foreignWaiting) throw TaskletStateException("You cannot run a tasklet waiting in a kotlinx.coroutines suspension", t)
         if (!t.aliveFlag && t !== current) {
             throw TaskletStateException("You cannot run an unbound(dead) tasklet", t)
         }
@@ -365,7 +366,8 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         }
         if (!pending) checkTrap()
         deliverThrow(t, e)
-        if (pending) return false
+        // A tasklet inside a kotlinx suspension other than delay gets the exception when it comes back.
+        if (pending || !t.inRunQueue) return false
         switchTo(me, t)
         return true
     }
@@ -383,6 +385,10 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     private fun deliverThrow(t: Tasklet, e: Throwable) {
         // Matched by another thread just now: its wake-up mail is already in the inbox.
         if (!withdraw(t)) drain()
+        if (t.foreignWaiting) {
+            throwForeign(t, e)
+            return
+        }
         if (t.opDone || (t === current && !betweenTasklets)) deferError(t, e) else t.tempval = Bomb(e)
         if (!t.inRunQueue) append(t)
     }
@@ -591,13 +597,81 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     }
 
     private fun resumeSoft(t: Tasklet) {
-        val frame = t.frame!!
-        t.frame = null
-        if (t.inWatchdogStack) popWatchdogs(t)
-        t.opDone = false
-        val v = t.tempval
-        t.tempval = null
-        if (v is Bomb) frame.resumeWith(Result.failure(v.error)) else frame.resumeWith(Result.success(v))
+        val frame = t.frame
+        if (frame == null) {
+            // Its resumption from a kotlinx.coroutines suspension.
+            t.foreignCancel = null
+            t.foreignResumes!!.removeFirst().run()
+        } else {
+            t.frame = null
+            if (t.inWatchdogStack) popWatchdogs(t)
+            t.opDone = false
+            val v = t.tempval
+            t.tempval = null
+            if (v is Bomb) frame.resumeWith(Result.failure(v.error)) else frame.resumeWith(Result.success(v))
+        }
+        // Neither at a switch point nor ended: it suspended in a kotlinx.coroutines function.
+        if (t.frame == null && current === t && t.aliveFlag) suspendedForeign(t)
+    }
+
+    /**
+     * [t], the current tasklet, returned from a kotlinx.coroutines suspension: it leaves the run
+     * queue until its resumption is dispatched (at once to the end of the round if it already was,
+     * as by `yield()`), and the next tasklet runs, or, with nothing runnable, the watchdog wakes or
+     * the thread waits for the resumption.
+     */
+    private fun suspendedForeign(t: Tasklet) {
+        val next = t.nextLink!!
+        if (t.foreignResumes?.isEmpty() == false) {
+            if (next !== t) {
+                unlink(t)
+                append(t)
+                switchTo(t, next)
+            }
+            return
+        }
+        t.foreignWaiting = true
+        foreignWaits++
+        unlink(t)
+        if (next !== t) {
+            switchTo(t, next)
+            return
+        }
+        if (awaitWork { val w = watchdog(); w !== t && revivable(w) && !waitsForThreads() }) {
+            val c = current!!
+            if (c !== t) switchTo(t, c)
+            return
+        }
+        val w = watchdog()
+        append(w)
+        switchTo(t, w)
+    }
+
+    /** A kotlinx.coroutines resumption of [t] (dispatched on this thread): it runs at its turn, in queue order. */
+    fun resumeForeign(t: Tasklet, block: Runnable) {
+        if (!t.aliveFlag) return
+        val resumes = t.foreignResumes ?: ArrayDeque<Runnable>(2).also { t.foreignResumes = it }
+        resumes.addLast(block)
+        if (t.foreignWaiting) {
+            t.foreignWaiting = false
+            foreignWaits--
+            if (!t.inRunQueue) append(t)
+        }
+    }
+
+    /**
+     * A throw to [t] while it waits in a kotlinx.coroutines suspension: a `delay` is cancelled with
+     * [e] at once (the tasklet becomes runnable and `delay` throws it); any other suspension cannot
+     * be interrupted from here, so [e] waits for the tasklet's next switch point after it resumes.
+     */
+    private fun throwForeign(t: Tasklet, e: Throwable) {
+        val c = t.foreignCancel
+        if (c != null) {
+            t.foreignCancel = null
+            c.cancel(e)
+        } else {
+            deferError(t, e)
+        }
     }
 
     /** A loop thread ([me] null) about to give up the baton joins the idle pool if there is room. */
@@ -845,6 +919,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         }
         when (kind) {
             Mail.WAKE -> wake(t, v)
+            Mail.RESUME -> resumeForeign(t, v as Runnable)
             Mail.INSERT -> if (t.aliveFlag && t.blocked == 0 && !t.inRunQueue) append(t)
             Mail.RUN -> if (t.aliveFlag && t.blocked == 0 && t !== current) {
                 if (t.inRunQueue) unlink(t)

@@ -50,6 +50,18 @@ public class Tasklet private constructor(
     /** A soft tasklet's suspended continuation (also before it starts); null while it runs. */
     @JvmField internal var frame: Continuation<Any?>? = null
 
+    /**
+     * Suspended in a kotlinx.coroutines function (`delay`, `withContext`, …) rather than at a
+     * Stackless switch point: out of the run queue until its resumption is dispatched back.
+     */
+    @JvmField internal var foreignWaiting: Boolean = false
+
+    /** Resumptions dispatched to this tasklet by kotlinx.coroutines, run in order when it runs. */
+    @Transient @JvmField internal var foreignResumes: ArrayDeque<Runnable>? = null
+
+    /** The `delay` this tasklet waits in, which a kill or throw cancels at once. */
+    @Transient @JvmField internal var foreignCancel: kotlinx.coroutines.CancellableContinuation<*>? = null
+
     /** A hard tasklet's body until its carrier thread starts. */
     @JvmField internal var hardBody: Runnable? = null
 
@@ -84,7 +96,7 @@ public class Tasklet private constructor(
     }
 
     /** In the runnables queue or blocked on a channel. */
-    public val scheduled: Boolean get() = inRunQueue || blocked != 0
+    public val scheduled: Boolean get() = inRunQueue || blocked != 0 || foreignWaiting
 
     /** Alive but neither runnable nor blocked: it runs again only when someone inserts or runs it. */
     public val paused: Boolean get() = alive && !scheduled
@@ -436,6 +448,7 @@ public class Tasklet private constructor(
         blocked > 0 -> "blocked sending on $channel"
         blocked < 0 -> "blocked receiving on $channel"
         inRunQueue -> "runnable"
+        foreignWaiting -> "waiting in a kotlinx.coroutines suspension"
         aliveFlag -> "paused"
         tempval != null -> "bound"
         else -> "not alive"

@@ -50,6 +50,8 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     /** [t] gets [e] at its next switch point. */
     private fun deferError(t: Tasklet, e: Throwable) {
+        // A kill is never replaced by a lesser exception (a timeout's interrupt would swallow it).
+        if (t.pendingError is TaskletExit && e !is TaskletExit) return
         if (t.pendingError == null) attention++
         t.pendingError = e
     }
@@ -389,7 +391,11 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             throwForeign(t, e)
             return
         }
-        if (t.opDone || (t === current && !betweenTasklets)) deferError(t, e) else t.tempval = Bomb(e)
+        if (t.opDone || (t === current && !betweenTasklets)) {
+            deferError(t, e)
+        } else if (!((t.tempval as? Bomb)?.error is TaskletExit && e !is TaskletExit)) {
+            t.tempval = Bomb(e)
+        }
         if (!t.inRunQueue) append(t)
     }
 
@@ -1076,22 +1082,29 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     }
 
     /**
-     * The main tasklet [me], alone in the run queue, waits for work: applies mail, runs due timers and
-     * parks until the next deadline or mail, until some tasklet is runnable (true). Returns false
-     * when nothing can ever become runnable here: no other tasklet alive, no timer, no wait for
-     * another thread.
+     * The main tasklet [me], alone in the run queue, waits until something happens: mail from
+     * another thread applied, timers run, a tasklet runnable, or [deadline] ([System.nanoTime]) passed
+     * when [hasDeadline] (true). It parks meanwhile. Returns false at once when nothing can ever
+     * happen here: no other tasklet alive, no timer, no wait for another thread.
      *
      * @throws DeadlockException when tasklets are alive but no thread can make progress.
      */
-    fun waitForWork(me: Tasklet): Boolean {
-        while (true) {
-            if (inbox.hasMail()) drain()
-            runDueTimers()
-            if (me.nextLink !== me || current !== me) return true
-            if (!me.isMainFlag) return false
-            if (aliveCount <= 1 && timers.size == 0 && foreignWaits == 0) return false
-            val report = idleWait() ?: continue
-            throw DeadlockException("Deadlock: every tasklet is blocked and no timer is pending.$report")
+    @OptIn(InternalStacklessApi::class)
+    fun waitForWork(me: Tasklet, deadline: Long, hasDeadline: Boolean): Boolean {
+        // The deadline as a timer: the idle wait ends by then, and no deadlock is declared before it.
+        val alarm = if (hasDeadline) callAt(deadline, 0, NO_OP) else null
+        try {
+            while (true) {
+                val mail = inbox.hasMail()
+                if (mail) drain()
+                if (runDueTimers() > 0 || mail || me.nextLink !== me || current !== me) return true
+                if (!me.isMainFlag) return false
+                if (aliveCount <= 1 && timers.size == 0 && foreignWaits == 0) return false
+                val report = idleWait() ?: continue
+                throw DeadlockException("Deadlock: every tasklet is blocked and no timer is pending.$report")
+            }
+        } finally {
+            if (alarm != null) timers.remove(alarm)
         }
     }
 
@@ -1211,6 +1224,8 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
         /** Resumes of tasklets between two looks at the clock for due timers, when timers wait. */
         private const val TIMER_CHECK_INTERVAL = 64
+
+        private val NO_OP = Runnable {}
 
         /** Added to [attention] while a channel callback runs. */
         const val CALLBACK = 1 shl 20

@@ -43,17 +43,25 @@ public object SchedulerLoop {
     public fun runCount(): Int = Scheduler.forCurrentThread().runCount
 
     /**
-     * Called by the main tasklet when nothing but itself is runnable: applies what other threads
-     * posted, runs due timers and parks until the next deadline or post, until a tasklet is runnable
-     * (true). Returns false when nothing can become runnable: no other tasklet alive, no timer
-     * pending, no [beginForeignWait] outstanding. Called from a tasklet it does not wait.
+     * Called by the main tasklet when nothing but itself is runnable: parks until something happens
+     * (another thread's post applied, timers run, a tasklet runnable) and returns true; the caller
+     * looks again at what it waits for. Returns false at once when nothing can ever happen: no other
+     * tasklet alive, no timer pending, no [beginForeignWait] outstanding. Called from a tasklet it
+     * does not wait (returns whether another tasklet is runnable).
      *
      * @throws DeadlockException when tasklets are alive but no thread can make progress.
      */
     @JvmStatic
     public fun waitForWork(): Boolean {
         val s = Scheduler.forCurrentThread()
-        return s.waitForWork(s.current!!)
+        return s.waitForWork(s.current!!, 0, hasDeadline = false)
+    }
+
+    /** [waitForWork] that also returns (true) once [deadline] ([System.nanoTime]) has passed. */
+    @JvmStatic
+    public fun waitForWork(deadline: Long): Boolean {
+        val s = Scheduler.forCurrentThread()
+        return s.waitForWork(s.current!!, deadline, hasDeadline = true)
     }
 
     /**

@@ -94,6 +94,7 @@ internal class ThreadCall<R>(
     }
 
     suspend fun await(): R {
+        if (waiter.isMain) return awaitBlocking() // called outside a tasklet body
         SchedulerLoop.beginForeignWait()
         try {
             while (state.get() == WAITING) Stackless.scheduleRemove()
@@ -109,7 +110,10 @@ internal class ThreadCall<R>(
     fun awaitBlocking(): R {
         SchedulerLoop.beginForeignWait()
         try {
-            while (state.get() == WAITING) Stackless.scheduleRemoveBlocking()
+            while (state.get() == WAITING) {
+                // The main tasklet alone would come straight back from scheduleRemove: it parks instead.
+                if (waiter.isMain && SchedulerLoop.runCount() <= 1) SchedulerLoop.waitForWork() else Stackless.scheduleRemoveBlocking()
+            }
         } catch (e: Throwable) {
             abandon()
             throw e

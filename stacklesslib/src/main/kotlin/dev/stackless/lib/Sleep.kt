@@ -20,6 +20,7 @@ public suspend fun sleep(d: Duration) {
         return
     }
     val me = Stackless.current
+    if (me.isMain) return sleepBlocking(d) // called outside a tasklet body
     val deadline = deadlineIn(nanos)
     // Someone may insert the sleeper early: it goes back to sleep for the rest.
     do {
@@ -45,7 +46,8 @@ public fun sleepBlocking(d: Duration) {
     do {
         val timer = SchedulerLoop.callAt(deadline, 0, WakeUp(me))
         try {
-            Stackless.scheduleRemoveBlocking()
+            // The main tasklet alone would come straight back from scheduleRemove: it parks instead.
+            if (me.isMain && SchedulerLoop.runCount() <= 1) SchedulerLoop.waitForWork(deadline) else Stackless.scheduleRemoveBlocking()
         } finally {
             timer.cancel()
         }

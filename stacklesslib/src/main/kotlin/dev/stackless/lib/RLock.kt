@@ -1,0 +1,142 @@
+package dev.stackless.lib
+
+import dev.stackless.Stackless
+import dev.stackless.Tasklet
+import java.util.concurrent.Callable
+import kotlin.time.Duration
+
+/**
+ * A reentrant lock for tasklets (stacklesslib's `RLock`, with `threading.RLock`'s semantics): the
+ * owning tasklet may acquire it again, and must release it as many times; only the owner may
+ * release it. The default lock of a [Condition].
+ *
+ * Fair: waiters are served in arrival order, and the last [release] hands the lock straight to the
+ * longest waiter, which becomes its owner and runnable while the releasing tasklet goes on (it
+ * never switches), so a tasklet that comes later cannot take the lock first. A waiter that is
+ * killed or timed out never loses the lock: if it was handed over just before, it goes on to the
+ * next waiter.
+ *
+ * The uncontended [acquire] and [release] allocate nothing; the wait queue is created on the first
+ * wait. A lock is used by the tasklets of one thread (hard tasklets and the main tasklet included);
+ * it is not safe to share between threads.
+ */
+public class RLock {
+    private var owner: Tasklet? = null
+    private var count: Int = 0
+    private var waiters: WaitQueue? = null
+
+    /** True while some tasklet holds the lock. */
+    public val locked: Boolean get() = owner != null
+
+    /** True when the calling tasklet holds the lock (Python's `_is_owned()`). */
+    public val isOwned: Boolean get() = owner.let { it != null && it === Stackless.current }
+
+    /**
+     * Takes the lock, or once more if the calling tasklet owns it, waiting up to [timeout] for it
+     * (null or infinite: no limit; zero or negative: no wait). Returns true if it got it, false
+     * when the time ran out; it never throws on a timeout. A kill or an enclosing [timeout] ends
+     * the wait with its exception, without the lock.
+     *
+     * @throws dev.stackless.DeadlockException when it would wait and nothing could ever wake it.
+     */
+    public suspend fun acquire(timeout: Duration? = null): Boolean {
+        if (tryAcquire()) return true
+        return acquireSlow(waitNanos(timeout))
+    }
+
+    private suspend fun acquireSlow(nanos: Long): Boolean = nanos != 0L && queue().await(nanos) { it.receive() }
+
+    /** The blocking twin of [acquire], for Java, the main tasklet and non-suspend code. */
+    public fun acquireBlocking(timeout: Duration? = null): Boolean {
+        if (tryAcquire()) return true
+        val nanos = waitNanos(timeout)
+        return nanos != 0L && queue().await(nanos) { it.receiveBlocking() }
+    }
+
+    /** [acquireBlocking] without a time limit. */
+    public fun acquireBlocking(): Boolean = acquireBlocking(null as Duration?)
+
+    /** [acquireBlocking] with a [java.time.Duration] (null: no limit). */
+    public fun acquireBlocking(timeout: java.time.Duration?): Boolean = acquireBlocking(timeout.toKotlin())
+
+    /** Takes the lock if it is free now, or once more if the calling tasklet owns it; never waits. */
+    public fun tryAcquire(): Boolean {
+        val me = Stackless.current
+        val o = owner
+        if (o == null) {
+            owner = me
+            count = 1
+            return true
+        }
+        if (o === me) {
+            count++
+            return true
+        }
+        return false
+    }
+
+    /**
+     * Releases one level of the calling tasklet's hold; the last one hands the lock to the longest
+     * waiter, or frees it. Never switches.
+     *
+     * @throws IllegalStateException "cannot release un-acquired lock" if the calling tasklet does
+     *   not own the lock (it is free, or held by another tasklet).
+     */
+    public fun release() {
+        val o = owner
+        check(o != null && o === Stackless.current) { "cannot release un-acquired lock" }
+        if (--count == 0) handOff()
+    }
+
+    /** Runs [block] holding the lock, released however [block] ends. */
+    public suspend inline fun <R> withLock(block: suspend () -> R): R {
+        acquire()
+        try {
+            return block()
+        } finally {
+            release()
+        }
+    }
+
+    /** The blocking twin of [withLock], for Java. */
+    public fun <R> withLockBlocking(block: Callable<R>): R {
+        acquireBlocking()
+        try {
+            return block.call()
+        } finally {
+            release()
+        }
+    }
+
+    /**
+     * For [Condition.wait]: releases the calling tasklet's hold at any depth and returns the depth,
+     * for [restore]. The caller has checked [isOwned].
+     */
+    internal fun releaseAll(): Int {
+        val depth = count
+        count = 0
+        handOff()
+        return depth
+    }
+
+    /** After a plain [acquire] by the calling tasklet: sets the depth saved by [releaseAll]. */
+    internal fun restore(depth: Int) {
+        count = depth
+    }
+
+    /** The last hold ended (or a waiter that got the lock died before it ran): the next waiter owns it now. */
+    private fun handOff() {
+        val w = waiters?.grant()
+        if (w != null) {
+            owner = w.tasklet
+            count = 1
+        } else {
+            owner = null
+            count = 0
+        }
+    }
+
+    private fun queue(): WaitQueue = waiters ?: WaitQueue(::handOff).also { waiters = it }
+
+    override fun toString(): String = owner.let { if (it == null) "RLock(unlocked)" else "RLock(owner=$it, count=$count)" }
+}

@@ -1051,7 +1051,13 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     /** A timer of this scheduler, due at [deadline] ([System.nanoTime]), repeating every [period] ns if > 0. */
     @OptIn(InternalStacklessApi::class)
     fun callAt(deadline: Long, period: Long, action: Runnable): Timer {
-        val t = Timer(this, deadline, period, action)
+        var due = deadline
+        if (attention >= TIMER) {
+            // Made by a callback: not due before now, so that it cannot hold back the batch that runs.
+            val now = System.nanoTime()
+            if (due - now < 0) due = now
+        }
+        val t = Timer(this, due, period, action)
         timers.add(t)
         return t
     }
@@ -1299,7 +1305,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         /** Runs [op] for the current tasklet of the calling thread; blocks until it is resumed if it switched. */
         inline fun blocking(op: (Scheduler, Tasklet) -> Boolean): Any? {
             val s = forCurrentThread()
-            val me = s.current!!
+            val me = s.current ?: throw IllegalStateException("A timer callback cannot switch tasklets or use a channel")
             if (s.afterSwitchPoint(me, op(s, me))) s.block(me)
             return me.claim()
         }

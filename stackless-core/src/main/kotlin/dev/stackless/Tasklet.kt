@@ -345,7 +345,13 @@ public class Tasklet private constructor(
     /** The blocking twin of [throwException]. */
     @JvmOverloads
     public fun throwExceptionBlocking(e: Throwable, pending: Boolean = false) {
-        Scheduler.blocking { s, me -> s.throwTo(me, this, e, pending) }
+        val s = Scheduler.forCurrentThreadOrNull()
+        if (pending && s != null && s.attention >= Scheduler.TIMER) {
+            // From a timer callback, which runs between tasklets: nothing switches.
+            s.throwPending(this, e)
+            return
+        }
+        Scheduler.blocking { sc, me -> sc.throwTo(me, this, e, pending) }
     }
 
     /** [throwException] with `pending = false` (Stackless' `raise_exception`). */

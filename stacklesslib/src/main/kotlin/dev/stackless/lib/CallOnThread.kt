@@ -21,7 +21,9 @@ import kotlin.time.Duration
  * With a [timeout] the caller stops waiting after that long and gets [TaskletTimeoutException]; a
  * kill or an enclosing [timeout] also ends the wait. The thread cannot be stopped: it finishes
  * [block], whose result is dropped, and [onAbandoned] runs (on that worker thread) when the caller
- * gave up first.
+ * gave up first. A result that came just before the caller gave up is kept: it is returned, and
+ * the kill or interrupt follows at the caller's next switch point (a timeout's not at all once its
+ * scope has ended).
  *
  * The pool has `stackless.callOnThread.threads` threads (default: 4 × processors, at least 16);
  * calls beyond that queue in FIFO order.
@@ -99,8 +101,7 @@ internal class ThreadCall<R>(
         try {
             while (state.get() == WAITING) Stackless.scheduleRemove()
         } catch (e: Throwable) {
-            abandon()
-            throw e
+            abandon(e)
         } finally {
             SchedulerLoop.endForeignWait()
         }
@@ -111,21 +112,28 @@ internal class ThreadCall<R>(
         SchedulerLoop.beginForeignWait()
         try {
             while (state.get() == WAITING) {
-                // The main tasklet alone would come straight back from scheduleRemove: it parks instead.
-                if (waiter.isMain && SchedulerLoop.runCount() <= 1) SchedulerLoop.waitForWork() else Stackless.scheduleRemoveBlocking()
+                // Always a switch point first: it throws what is pending (a timeout's interrupt) and
+                // refuses to run in a timer callback, neither of which the loop's wait does.
+                Stackless.scheduleRemoveBlocking()
+                // The main tasklet alone comes straight back from scheduleRemove: it parks instead.
+                if (waiter.isMain && state.get() == WAITING && SchedulerLoop.runCount() <= 1) SchedulerLoop.waitForWork()
             }
         } catch (e: Throwable) {
-            abandon()
-            throw e
+            abandon(e)
         } finally {
             SchedulerLoop.endForeignWait()
         }
         return outcome()
     }
 
-    private fun abandon() {
-        // The worker finished just now: its result goes nowhere, but nothing was abandoned.
-        state.compareAndSet(WAITING, ABANDONED)
+    /**
+     * The wait ended by [e] (a kill, a timeout): the caller gives up and [e] is rethrown, unless the
+     * worker finished just before. Then, as for a channel operation that completed, the result is
+     * kept and [e] waits for the caller's next switch point (a timeout whose scope ends first drops it).
+     */
+    private fun abandon(e: Throwable) {
+        if (state.compareAndSet(WAITING, ABANDONED)) throw e
+        SchedulerLoop.throwPending(waiter, e)
     }
 
     @Suppress("UNCHECKED_CAST")

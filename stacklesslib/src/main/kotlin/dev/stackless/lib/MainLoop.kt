@@ -3,7 +3,9 @@ package dev.stackless.lib
 import dev.stackless.InternalStacklessApi
 import dev.stackless.SchedulerLoop
 import dev.stackless.Stackless
+import dev.stackless.Tasklet
 import dev.stackless.Timer
+import java.util.WeakHashMap
 import kotlin.time.Duration
 
 /**
@@ -19,28 +21,31 @@ import kotlin.time.Duration
  */
 @OptIn(InternalStacklessApi::class)
 public object MainLoop {
-    private val stopped = ThreadLocal.withInitial { BooleanArray(1) }
+    /**
+     * The state of each thread's loop, keyed by that thread's main tasklet: a hard tasklet or a loop
+     * thread that runs tasklets of the same scheduler on another OS thread reaches the same loop.
+     */
+    private val loops = WeakHashMap<Tasklet, Loop>()
 
     /**
      * Runs the loop until [stop] is called or nothing is left that could run: no tasklet but the
      * main one alive, no timer pending, nothing awaited from another thread.
      *
-     * @throws IllegalStateException when called from inside a tasklet (use [pump] there).
+     * @throws IllegalStateException when called from inside a tasklet (use [pump] there) or a callback.
      * @throws dev.stackless.DeadlockException when tasklets are alive but none can ever run again.
      */
     @JvmStatic
     public fun run() {
-        checkMain("run")
-        val flag = stopped.get()
-        flag[0] = false
+        val loop = checkMain("run")
+        loop.stopped = false
         try {
-            while (!flag[0]) {
+            while (!loop.stopped) {
                 pump()
                 Stackless.run()
-                if (flag[0] || !SchedulerLoop.waitForWork()) break
+                if (loop.stopped || !SchedulerLoop.waitForWork()) break
             }
         } finally {
-            flag[0] = false
+            loop.stopped = false
         }
     }
 
@@ -49,7 +54,7 @@ public object MainLoop {
      * (not at all if nothing could come), runs the due timers, then runs the tasklets until none is
      * runnable.
      *
-     * @throws IllegalStateException when called from inside a tasklet.
+     * @throws IllegalStateException when called from inside a tasklet or a callback.
      */
     @JvmStatic
     public fun runOnce() {
@@ -63,22 +68,22 @@ public object MainLoop {
     @JvmStatic
     public fun pump(): Int = SchedulerLoop.runDueTimers()
 
-    /** Makes [run] return after the current iteration. */
+    /** Makes [run] return after the current iteration (from a callback: once the due callbacks ran). */
     @JvmStatic
     public fun stop() {
-        stopped.get()[0] = true
+        loop().stopped = true
     }
 
     /** Runs [cb] at the loop's next look at its timers, after callbacks already due (FIFO among equals). */
     @JvmStatic
-    public fun callSoon(cb: Runnable): Handle = TimerHandle(SchedulerLoop.callAt(System.nanoTime(), 0, cb))
+    public fun callSoon(cb: Runnable): Handle = schedule(System.nanoTime(), 0, cb)
 
     /**
      * Runs [cb] once, [d] from now (a negative delay counts as zero).
      */
     @JvmStatic
     public fun callLater(d: Duration, cb: Runnable): Handle =
-        TimerHandle(SchedulerLoop.callAt(deadlineIn(nanosOf(d)!!.coerceAtLeast(0)), 0, cb))
+        schedule(deadlineIn(nanosOf(d)!!.coerceAtLeast(0)), 0, cb)
 
     /** [callLater] for Java. */
     @JvmStatic
@@ -94,7 +99,7 @@ public object MainLoop {
     public fun callRepeatedly(interval: Duration, cb: Runnable): Handle {
         val nanos = nanosOf(interval)!!
         require(nanos > 0) { "interval must be positive: $interval" }
-        return TimerHandle(SchedulerLoop.callAt(deadlineIn(nanos), nanos, cb))
+        return schedule(deadlineIn(nanos), nanos, cb)
     }
 
     /** [callRepeatedly] for Java. */
@@ -105,8 +110,40 @@ public object MainLoop {
     @JvmStatic
     public val pendingTimers: Int get() = SchedulerLoop.pendingTimers()
 
-    private fun checkMain(what: String) {
+    private fun schedule(deadline: Long, period: Long, cb: Runnable): Handle =
+        TimerHandle(SchedulerLoop.callAt(deadline, period, LoopCallback(cb, loop())))
+
+    private fun loop(): Loop {
+        val main = Stackless.main
+        return synchronized(loops) { loops.getOrPut(main) { Loop() } }
+    }
+
+    private fun checkMain(what: String): Loop {
         check(Stackless.current.isMain) { "MainLoop.$what() runs the loop from the main tasklet, not from ${Stackless.current}; use pump() in a tasklet" }
+        val loop = loop()
+        // The loop's wait cannot run timers from inside one: it would wait for itself forever.
+        check(!loop.inCallback) { "MainLoop.$what() cannot run inside a timer callback" }
+        return loop
+    }
+
+    /** One thread's loop: whether [stop] was called, and whether one of its callbacks is running. */
+    private class Loop {
+        @Volatile var stopped = false
+        var inCallback = false
+    }
+
+    /** A callback of [loop], which knows while it runs. */
+    private class LoopCallback(private val cb: Runnable, private val loop: Loop) : Runnable {
+        override fun run() {
+            loop.inCallback = true
+            try {
+                cb.run()
+            } finally {
+                loop.inCallback = false
+            }
+        }
+
+        override fun toString(): String = cb.toString()
     }
 
     private class TimerHandle(private val timer: Timer) : Handle {

@@ -1,5 +1,6 @@
 package dev.stackless.lib
 
+import dev.stackless.Stackless
 import dev.stackless.Tasklet
 
 /**
@@ -11,6 +12,7 @@ import dev.stackless.Tasklet
  * @throws dev.stackless.DeadlockException when tasklets are left that can never run again.
  */
 public fun stackless(block: suspend () -> Unit) {
+    check(Stackless.current.isMain) { "stackless { } runs the loop from the main tasklet, not from ${Stackless.current}" }
     Tasklet(block).setup()
     MainLoop.run()
 }

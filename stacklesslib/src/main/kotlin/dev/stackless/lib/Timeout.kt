@@ -5,6 +5,7 @@ import dev.stackless.SchedulerLoop
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
 import java.util.concurrent.Callable
+import java.util.concurrent.ConcurrentHashMap
 import kotlin.time.Duration
 
 /**
@@ -14,7 +15,8 @@ import kotlin.time.Duration
  *
  * Nesting is exact: the interrupt is a private [Throwable] that `catch (e: Exception)` and
  * `catch (e: TaskletTimeoutException)` do not catch, and only the scope that set it converts it, so
- * an outer timeout passes through the handlers inside an inner one. A null, infinite or negative
+ * an outer timeout passes through the handlers inside an inner one; once an enclosing limit has
+ * expired, the limits inside it no longer interrupt. A null, infinite or negative
  * [d] means no limit; zero expires at the loop's next look at its timers. An operation that completed
  * just before the limit keeps its result (the value is never lost); the interrupt then comes at the
  * tasklet's next switch point inside the scope, or not at all if the scope ends first.
@@ -53,9 +55,24 @@ internal class TimeoutScope private constructor(private val tasklet: Tasklet, pr
     internal class Interrupt(@JvmField val scope: TimeoutScope) : Throwable("timeout interrupt", null, false, false)
 
     private val interrupt = Interrupt(this)
+
+    /** The scope of the same tasklet that encloses this one, or null. */
+    private val parent: TimeoutScope? = innermost.put(tasklet, this)
+
+    /** The timer ran: the interrupt is on its way, or was thrown. */
+    @Volatile private var fired = false
+
     private val timer = SchedulerLoop.callAt(deadlineIn(nanosOf(d)!!), 0, this)
 
     override fun run() {
+        // An enclosing scope that fired first wins: its interrupt, not yet thrown, must not be
+        // replaced by this one, which the handlers inside the enclosing scope would then see.
+        var p = parent
+        while (p != null) {
+            if (p.fired) return
+            p = p.parent
+        }
+        fired = true
         SchedulerLoop.throwPending(tasklet, interrupt)
     }
 
@@ -66,9 +83,13 @@ internal class TimeoutScope private constructor(private val tasklet: Tasklet, pr
     fun end() {
         timer.cancel()
         SchedulerLoop.retractPending(tasklet, interrupt)
+        if (parent == null) innermost.remove(tasklet, this) else innermost.replace(tasklet, this, parent)
     }
 
     companion object {
+        /** The innermost scope of each tasklet inside one; scopes nest, so each end restores its parent. */
+        private val innermost = ConcurrentHashMap<Tasklet, TimeoutScope>()
+
         /** Starts a scope for the calling tasklet, or returns null when [d] sets no limit. */
         fun start(d: Duration?): TimeoutScope? {
             if (d == null || d.isInfinite() || d.isNegative()) return null

@@ -1,5 +1,7 @@
 package dev.stackless.lib;
 
+import static dev.stackless.lib.Fresh.fresh;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,28 +25,6 @@ import org.junit.jupiter.api.Test;
  */
 class LocksJavaTest {
 
-    /** Runs {@code body} on a new thread (fresh scheduler), waits up to 60 s and rethrows its failure. */
-    private static void fresh(Runnable body) {
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread thread = new Thread(() -> {
-            try {
-                body.run();
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        }, "LocksJavaTest-main");
-        thread.start();
-        try {
-            thread.join(60_000);
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-        if (thread.isAlive()) fail("test thread still running after 60 s");
-        Throwable f = failure.get();
-        if (f instanceof Error) throw (Error) f;
-        if (f instanceof RuntimeException) throw (RuntimeException) f;
-        if (f != null) throw new AssertionError(f);
-    }
 
     private static Tasklet spawn(Runnable body) {
         return Tasklet.of(body).setup();

@@ -6,6 +6,9 @@
 DIR holds what `run` wrote:
   jmh.json   JMH results (-rf json): dev.stackless.benchmarks.<Class>.<system>, AverageTime;
              B/op from `-prof gc` (gc.alloc.rate.norm) when present
+  jmh-lateness.json
+             the same for the SingleShotTime lateness classes (Sleepers, IdleWake), whose secondary
+             results latenessMedianMs / latenessP99Ms / latenessMaxMs become extra columns
   *.txt      any file with lines `RESULT <workload> <system> <value> [<unit> [note...]]`
              (RetainedMemoryKt, the Go and the Python programs)
   env.txt    `key: value` lines describing the machine and the run
@@ -42,11 +45,27 @@ WORKLOADS = [
     ("crossthread", "CrossThreadPingPongBenchmark", "ns", "cross-thread hop",
      "One hop between two threads: a ball handed from a task on one thread to a task on another over a "
      "rendezvous channel (one task per thread, two channels; Stackless: two tasklets on two long-lived threads)"),
+    ("sleepers", "SleepersBenchmark", "ms", "100k sleepers",
+     "Wall time of 100,000 tasks each sleeping a random 0–100 ms (seeded, whole ms), all at once: "
+     "`dev.stackless.lib.sleep` in `stackless { }`, `delay` in `runBlocking`, `Thread.sleep` on virtual threads "
+     "(all cores); lateness = wake time − deadline, over all measured sleepers"),
+    ("idlewake", "IdleWakeBenchmark", "ms", "idle wake",
+     "One 5 ms timer on an idle thread (nothing runnable), 200 in a row: ms per wait = 5 ms + lateness + "
+     "loop overhead. `stackless`: `MainLoop.callLater` + `MainLoop.run()`; `stacklessSleep`: a tasklet's "
+     "`sleep`; `parkNanos`: the OS floor"),
+    ("timers", "TimerBenchmark", "ns", "timer op",
+     "One timer operation with `pending` other timers in the heap: `MainLoop.callLater` + `Handle.cancel`, "
+     "`callSoon` + `pump` (a firing), `timeout(d) { }` set and cancelled; kotlinx `withTimeoutOrNull` "
+     "(empty event loop) in `runBlocking`"),
     ("memory", None, "B", "memory",
      "Retained memory per task blocked in `receive()` (1,000,000 tasks; JVM: heap after GC, "
      "Go: runtime heap + stacks in use, Python: process RSS growth)"),
 ]
 WL = {w[0]: w for w in WORKLOADS}
+# Per-workload section only: timers' rows are operations rather than systems, and idle wake's score
+# is 5 ms for everyone (its lateness columns are the point).
+DETAIL_ONLY = {"timers", "idlewake"}
+LATENESS = ("latenessMedianMs", "latenessP99Ms", "latenessMaxMs")
 CLASS_TO_WL = {w[1]: w[0] for w in WORKLOADS if w[1]}
 UNIT_NS = {"ns": 1.0, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}
 MEMORY_ALIASES = {"kotlinx": "kotlinxRunBlocking", "Stackless": "stackless"}
@@ -68,8 +87,9 @@ JMH_SYSTEMS = {s for s, _ in SYSTEMS[:5]}
 
 
 class Fig:
-    def __init__(self, value, unit, error=None, bop=None, note=""):
+    def __init__(self, value, unit, error=None, bop=None, note="", late=None):
         self.value, self.unit, self.error, self.bop, self.note = value, unit, error, bop, note
+        self.late = late  # (median, p99, max) lateness in ms, or None
 
 
 def num(x):
@@ -119,11 +139,14 @@ def load_jmh(path, figs):
         jdk = "JDK %s" % e.get("jdkVersion", "?")
         if jdk not in jdks:
             jdks.append(jdk)
+        late = None
+        if all(k in sec for k in LATENESS):
+            late = tuple(num(sec[k].get("score")) for k in LATENESS)
         args = [a for a in e.get("jvmArgs", []) if a.startswith("-Djdk.virtualThreadScheduler")]
         note = "JMH, %s%s" % (jdk, (", " + " ".join(args)) if args else "")
         figs.setdefault(wl, {})[method] = Fig(
             to_unit(score, unit, wl), WL[wl][2] if wl in WL else unit,
-            to_unit(err, unit, wl) if err is not None else None, bop, note)
+            to_unit(err, unit, wl) if err is not None else None, bop, note, late)
     return jdks
 
 
@@ -171,6 +194,13 @@ def fmt(v):
     return "%.2f" % v
 
 
+def fmt_late(v):
+    """A lateness in ms: three decimals below 1 ms, where the precision matters."""
+    if v is None:
+        return "—"
+    return "%.3f" % v if abs(v) < 1 else fmt(v)
+
+
 def ratio(v, base, memory=False):
     if v is None or base is None or base <= 0 or v <= 0:
         return "—"
@@ -202,7 +232,7 @@ def workloads_present(figs):
 
 def combined_table(figs):
     rows = system_rows(figs)
-    wls = workloads_present(figs)
+    wls = [w for w in workloads_present(figs) if w not in DETAIL_ONLY]
     head = ["System"]
     for w in wls:
         head.append("%s, %s" % (WL[w][3], WL[w][2]) if w in WL else w)
@@ -237,19 +267,24 @@ def workload_table(w, figs):
     unit = WL[w][2] if w in WL else ""
     per = {"ns": "ns/op", "ms": "ms/op", "B": "bytes/task"}.get(unit, unit)
     bop = w != "memory"
-    head = ["System", per, "± (99.9%)", "vs Stackless"] + (["B/op"] if bop else []) + ["How"]
-    out = ["| " + " | ".join(head) + " |", "|---|---:|---:|---:|" + ("---:|" if bop else "") + "---|"]
+    late = any(f.late for f in figs.get(w, {}).values())
+    head = ["System", per, "± (99.9%)", "vs Stackless"] + (["B/op"] if bop else []) \
+        + (["lateness median, ms", "p99, ms", "max, ms"] if late else []) + ["How"]
+    out = ["| " + " | ".join(head) + " |",
+           "|---|---:|---:|---:|" + ("---:|" if bop else "") + ("---:|" * 3 if late else "") + "---|"]
     base = figs.get(w, {}).get(BASELINE)
     for s, label in system_rows(figs):
         f = figs.get(w, {}).get(s)
         if f is None:
             if s in JMH_SYSTEMS or (w == "memory" and s in dict(SYSTEMS)):
-                out.append("| %s | — | | |%s |" % (label, " |" if bop else ""))
+                out.append("| %s | — | | |%s%s |" % (label, " |" if bop else "", " | | |" if late else ""))
             continue
         cells = [label, fmt(f.value), fmt(f.error) if f.error is not None else "",
                  "baseline" if s == BASELINE else ratio(f.value, base and base.value, w == "memory")]
         if bop:
             cells.append(fmt(f.bop) if f.bop is not None else "")
+        if late:
+            cells += [fmt_late(v) for v in (f.late or (None, None, None))]
         cells.append(f.note.replace("|", "\\|"))
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
@@ -258,6 +293,9 @@ def workload_table(w, figs):
 def render(args):
     figs = {}
     jdks = load_jmh(os.path.join(args.results, "jmh.json"), figs)
+    for jdk in load_jmh(os.path.join(args.results, "jmh-lateness.json"), figs):
+        if jdk not in jdks:
+            jdks.append(jdk)
     load_results(sorted(glob.glob(os.path.join(args.results, "*.txt"))), figs)
     env = load_env(os.path.join(args.results, "env.txt"))
     envd = dict(env)
@@ -286,6 +324,10 @@ def render(args):
            "unless the run was `--quick`), `-prof gc` for B/op (allocation per op); ± is JMH's 99.9% "
            "confidence half-width (blank with fewer than 3 iterations). Memory: "
            "`dev.stackless.benchmarks.RetainedMemoryKt` (used heap after GC, blocked minus baseline, / N).",
+           "- 100k sleepers and idle wake: JMH SingleShotTime (one invocation per iteration, ms per "
+           "invocation or per wait), with the classes' own warm-up and iteration counts even in a --quick run; the lateness "
+           "columns are the median, p99 and max of wake time − deadline over the samples of all measurement "
+           "iterations pooled (`Lateness` secondary results).",
            "- Go (`benchmarks/compare/go`): one warm-up round, then the median of timed rounds; skynet is "
            "the best of several runs of atemerev/skynet's Go program; memory is `HeapInuse + StackInuse` "
            "growth per goroutine blocked in `<-ch`.",

@@ -9,7 +9,7 @@ package dev.stackless
 public class Timer internal constructor(
     internal val owner: Scheduler,
     /** When it is due, in [System.nanoTime] units. */
-    @JvmField @Volatile internal var deadline: Long,
+    @JvmField internal var deadline: Long,
     /** For a repeating timer the period in nanoseconds (> 0), else 0. */
     internal val period: Long,
     internal val action: Runnable,
@@ -17,8 +17,8 @@ public class Timer internal constructor(
     /** Tie-breaker: timers due at the same moment run in the order they were made. */
     @JvmField internal var seq: Long = 0
 
-    /** Position in the heap, or -1 when the timer is not in it (ran, cancelled, not yet added). */
-    @Volatile @JvmField internal var index: Int = -1
+    /** Position in the heap, or -1 when the timer is not in it; read without a fence by other threads (a hint). */
+    @JvmField internal var index: Int = -1
 
     /** True while the timer waits in its heap. */
     public val isPending: Boolean get() = index >= 0

@@ -382,3 +382,22 @@ internal class Waker(private val waiter: Tasklet) : DoneListener {
         ForeignWake.wake(waiter)
     }
 }
+
+/**
+ * Runs [call] on the current tasklet as this future's job (stacklesslib's `Future.execute`): nothing
+ * if the future was cancelled first; a kill cancels the future and goes on killing the tasklet.
+ */
+internal inline fun <T> Future<T>.execute(call: () -> T) {
+    val me = Stackless.current
+    if (!start(me, me.threadId)) return
+    val r = try {
+        call()
+    } catch (e: TaskletExit) {
+        cancelledByKill()
+        throw e
+    } catch (e: Throwable) {
+        tryFinish(null, e)
+        return
+    }
+    tryFinish(r, null)
+}

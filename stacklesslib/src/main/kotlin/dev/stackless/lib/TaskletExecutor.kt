@@ -152,18 +152,7 @@ public class TaskletExecutor @JvmOverloads constructor(maxWorkers: Int? = null) 
 
         private inline fun execute(call: () -> T) {
             try {
-                val me = Stackless.current
-                if (!future.start(me, me.threadId)) return
-                val r = try {
-                    call()
-                } catch (e: TaskletExit) {
-                    future.cancelledByKill()
-                    throw e
-                } catch (e: Throwable) {
-                    future.tryFinish(null, e)
-                    return
-                }
-                future.tryFinish(r, null)
+                future.execute(call)
             } finally {
                 jobEnded()
             }

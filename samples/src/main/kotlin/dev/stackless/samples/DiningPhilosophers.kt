@@ -11,7 +11,7 @@ import kotlin.time.Duration.Companion.milliseconds
  * Dijkstra's dining philosophers, one tasklet each, a [Lock] per fork. Every philosopher picks up
  * the left fork, then tries the right one with a time limit; if it times out, it puts the left fork
  * down and tries again later, so the table never deadlocks even though everyone starts with the
- * left fork. The run is deterministic: a fixed seed and one thread.
+ * left fork. Every philosopher eats all its meals; how often one backs off depends on timing.
  */
 fun main() {
     val seats = 5

@@ -2,8 +2,6 @@ package dev.stackless.lib
 
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
-import java.util.concurrent.Callable
-import kotlin.time.Duration
 
 /**
  * A reentrant lock for tasklets (stacklesslib's `RLock`, with `threading.RLock`'s semantics): the
@@ -20,47 +18,18 @@ import kotlin.time.Duration
  * wait. A lock is used by the tasklets of one thread (hard tasklets and the main tasklet included);
  * it is not safe to share between threads.
  */
-public class RLock {
+public class RLock : TaskletLock() {
     private var owner: Tasklet? = null
     private var count: Int = 0
-    private var waiters: WaitQueue? = null
 
     /** True while some tasklet holds the lock. */
-    public val locked: Boolean get() = owner != null
+    override val locked: Boolean get() = owner != null
 
     /** True when the calling tasklet holds the lock (Python's `_is_owned()`). */
     public val isOwned: Boolean get() = owner.let { it != null && it === Stackless.current }
 
-    /**
-     * Takes the lock, or once more if the calling tasklet owns it, waiting up to [timeout] for it
-     * (null or infinite: no limit; zero or negative: no wait). Returns true if it got it, false
-     * when the time ran out; it never throws on a timeout. A kill or an enclosing [timeout] ends
-     * the wait with its exception, without the lock.
-     *
-     * @throws dev.stackless.DeadlockException when it would wait and nothing could ever wake it.
-     */
-    public suspend fun acquire(timeout: Duration? = null): Boolean {
-        if (tryAcquire()) return true
-        return acquireSlow(waitNanos(timeout))
-    }
-
-    private suspend fun acquireSlow(nanos: Long): Boolean = nanos != 0L && queue().await(nanos) { it.receive() }
-
-    /** The blocking twin of [acquire], for Java, the main tasklet and non-suspend code. */
-    public fun acquireBlocking(timeout: Duration? = null): Boolean {
-        if (tryAcquire()) return true
-        val nanos = waitNanos(timeout)
-        return nanos != 0L && queue().await(nanos) { it.receiveBlocking() }
-    }
-
-    /** [acquireBlocking] without a time limit. */
-    public fun acquireBlocking(): Boolean = acquireBlocking(null as Duration?)
-
-    /** [acquireBlocking] with a [java.time.Duration] (null: no limit). */
-    public fun acquireBlocking(timeout: java.time.Duration?): Boolean = acquireBlocking(timeout.toKotlin())
-
     /** Takes the lock if it is free now, or once more if the calling tasklet owns it; never waits. */
-    public fun tryAcquire(): Boolean {
+    override fun tryAcquire(): Boolean {
         val me = Stackless.current
         val o = owner
         if (o == null) {
@@ -82,30 +51,10 @@ public class RLock {
      * @throws IllegalStateException "cannot release un-acquired lock" if the calling tasklet does
      *   not own the lock (it is free, or held by another tasklet).
      */
-    public fun release() {
+    override fun release() {
         val o = owner
         check(o != null && o === Stackless.current) { "cannot release un-acquired lock" }
         if (--count == 0) handOff()
-    }
-
-    /** Runs [block] holding the lock, released however [block] ends. */
-    public suspend inline fun <R> withLock(block: suspend () -> R): R {
-        acquire()
-        try {
-            return block()
-        } finally {
-            release()
-        }
-    }
-
-    /** The blocking twin of [withLock], for Java. */
-    public fun <R> withLockBlocking(block: Callable<R>): R {
-        acquireBlocking()
-        try {
-            return block.call()
-        } finally {
-            release()
-        }
     }
 
     /**
@@ -136,7 +85,9 @@ public class RLock {
         }
     }
 
-    private fun queue(): WaitQueue = waiters ?: WaitQueue(::handOff).also { waiters = it }
+    override fun passOn() {
+        handOff()
+    }
 
     override fun toString(): String = owner.let { if (it == null) "RLock(unlocked)" else "RLock(owner=$it, count=$count)" }
 }

@@ -155,6 +155,18 @@ public class QueueChannel<T> @JvmOverloads constructor(
     /** The end of an iteration: closing, and nothing buffered or offered. */
     private fun exhausted(): Boolean = channel.closing && balance <= 0
 
+    /** The next item for an iterator, or [NONE] at the end: closed and drained, or ended by a sent NoSuchElementException. */
+    private inline fun nextOrEnd(receive: () -> T): Any? {
+        if (exhausted()) return NONE
+        return try {
+            receive()
+        } catch (_: NoSuchElementException) {
+            NONE
+        } catch (e: ChannelClosedException) {
+            if (channel.closing) NONE else throw e
+        }
+    }
+
     /** An exception travelling in the queue, in its turn. */
     private class Failure(@JvmField val error: Throwable)
 
@@ -162,16 +174,8 @@ public class QueueChannel<T> @JvmOverloads constructor(
         private var value: Any? = NONE
 
         override suspend fun hasNext(): Boolean {
-            if (exhausted()) return false
-            value = try {
-                receive()
-            } catch (_: NoSuchElementException) {
-                return false
-            } catch (e: ChannelClosedException) {
-                if (channel.closing) return false
-                throw e
-            }
-            return true
+            value = nextOrEnd { receive() }
+            return value !== NONE
         }
 
         @Suppress("UNCHECKED_CAST")
@@ -188,16 +192,8 @@ public class QueueChannel<T> @JvmOverloads constructor(
 
         override fun hasNext(): Boolean {
             if (value !== NONE) return true
-            if (exhausted()) return false
-            value = try {
-                receiveBlocking()
-            } catch (_: NoSuchElementException) {
-                return false
-            } catch (e: ChannelClosedException) {
-                if (channel.closing) return false
-                throw e
-            }
-            return true
+            value = nextOrEnd { receiveBlocking() }
+            return value !== NONE
         }
 
         @Suppress("UNCHECKED_CAST")

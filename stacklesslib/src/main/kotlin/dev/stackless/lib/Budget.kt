@@ -62,35 +62,20 @@ internal suspend fun park(awaited: Any) {
 }
 
 /**
- * [park], the blocking way.
+ * [park], the blocking way. The main tasklet alone, which would come straight back from
+ * [Stackless.scheduleRemoveBlocking], parks its thread instead until something happens.
  *
  * @throws DeadlockException when the main tasklet waits alone for [awaited] and nothing (no
  *   tasklet, timer or other thread) could ever wake it.
  */
+@OptIn(InternalStacklessApi::class)
 internal fun parkBlocking(awaited: Any) {
-    if (!parkOnce()) {
+    if (!Stackless.current.isMain || SchedulerLoop.runCount() > 1) {
+        Stackless.scheduleRemoveBlocking()
+    } else if (!SchedulerLoop.waitForWork()) {
         throw DeadlockException(
             "Deadlock: the main tasklet waits for $awaited, which nothing can complete " +
                 "(a future completed by another thread must be marked with setRunningOrNotifyCancel() there).",
         )
     }
-}
-
-/**
- * One wait of the calling tasklet, the blocking way: a switch point first (it throws a pending
- * exception such as a timeout's interrupt, and refuses to run in a timer callback), then out of
- * the run queue until put back. The main tasklet alone, which comes straight back from
- * [Stackless.scheduleRemoveBlocking], parks its thread instead until something happens (or until
- * [deadline], a [System.nanoTime], when [hasDeadline]). Returns false only when the main tasklet is
- * alone and nothing (no tasklet, timer or other thread) could ever wake it. The caller looks again
- * at what it waits for: a wake-up may be early.
- */
-@OptIn(InternalStacklessApi::class)
-internal fun parkOnce(deadline: Long = 0, hasDeadline: Boolean = false): Boolean {
-    // Alone before the switch point, not after: others that ran meanwhile may have done the work.
-    val alone = Stackless.current.isMain && SchedulerLoop.runCount() <= 1
-    Stackless.scheduleRemoveBlocking()
-    if (!alone) return true
-    if (hasDeadline) return deadline - System.nanoTime() <= 0 || SchedulerLoop.waitForWork(deadline)
-    return SchedulerLoop.waitForWork()
 }

@@ -111,8 +111,13 @@ internal class ThreadCall<R>(
     fun awaitBlocking(): R {
         SchedulerLoop.beginForeignWait()
         try {
-            // The foreign wait keeps parkOnce from answering "nothing can wake it".
-            while (state.get() == WAITING) parkOnce()
+            while (state.get() == WAITING) {
+                // Always a switch point first: it throws what is pending (a timeout's interrupt) and
+                // refuses to run in a timer callback, neither of which the loop's wait does.
+                Stackless.scheduleRemoveBlocking()
+                // The main tasklet alone comes straight back from scheduleRemove: it parks instead.
+                if (waiter.isMain && state.get() == WAITING && SchedulerLoop.runCount() <= 1) SchedulerLoop.waitForWork()
+            }
         } catch (e: Throwable) {
             abandon(e)
         } finally {

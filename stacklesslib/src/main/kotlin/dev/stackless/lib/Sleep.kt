@@ -46,7 +46,13 @@ public fun sleepBlocking(d: Duration) {
     do {
         val timer = SchedulerLoop.callAt(deadline, 0, WakeUp(me))
         try {
-            parkOnce(deadline, hasDeadline = true)
+            // Always a switch point first: it throws what is pending (a timeout's interrupt) and
+            // refuses to run in a timer callback, neither of which the loop's wait does.
+            Stackless.scheduleRemoveBlocking()
+            // The main tasklet alone comes straight back from scheduleRemove: it parks instead.
+            if (me.isMain && SchedulerLoop.runCount() <= 1 && deadline - System.nanoTime() > 0) {
+                SchedulerLoop.waitForWork(deadline)
+            }
         } finally {
             timer.cancel()
         }

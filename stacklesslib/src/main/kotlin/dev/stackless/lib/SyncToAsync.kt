@@ -163,7 +163,15 @@ public abstract class SyncToAsync<T> @JvmOverloads constructor(
                     outcome?.let { return it }
                     waiting = true
                 }
-                if (!parkOnce()) throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.")
+                if (!me.isMain || SchedulerLoop.runCount() > 1) {
+                    Stackless.scheduleRemoveBlocking()
+                } else {
+                    // The main tasklet alone would come straight back from scheduleRemove: it parks
+                    // instead, unless nothing at all (tasklet, timer, other thread) could answer.
+                    if (!SchedulerLoop.waitForWork()) throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.")
+                    // A switch point, for a kill or a timeout that came while it was parked.
+                    Stackless.scheduleBlocking()
+                }
             }
         } finally {
             synchronized(lock) { waiting = false }

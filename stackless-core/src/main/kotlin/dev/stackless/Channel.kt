@@ -47,6 +47,15 @@ public class Channel<T> : java.io.Serializable {
      */
     @Transient @JvmField internal var biasedOwner: Scheduler? = null
 
+    /**
+     * What a tasklet waiting here is waiting for, when the channel stands in for something else (a
+     * lock's or a condition's queue of waiters): deadlock reports and tasklet descriptions name it
+     * instead of the channel.
+     */
+    @InternalStacklessApi
+    @Transient
+    public var waitingFor: Any? = null
+
     /** Waiting senders (positive) or receivers (negative). */
     public val balance: Int get() = if (owner === SHARED) synchronized(this) { balanceField } else balanceField
 
@@ -176,17 +185,27 @@ public class Channel<T> : java.io.Serializable {
     internal fun action(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
         if (s.attention != 0) s.attend(me, channelOp = true)
         if (biasedOwner !== s && !ownedBy(s)) return sharedAction(s, me, dir, value)
+        if (canMatch(dir) && head!!.scheduler !== s) {
+            // Its waiter was rebound to another thread while it waited: from now on the channel is shared.
+            share(s)
+            return sharedAction(s, me, dir, value)
+        }
         val old = me.tempval
         me.tempval = if (dir > 0) value else null
-        val canDo = canMatch(dir)
+        var canDo = canMatch(dir)
         val cb = Scheduler.channelCallback
-        if (cb != null) notifyChannel(s, cb, me, dir, canDo, old)
+        if (cb != null) {
+            notifyChannel(s, cb, me, dir, canDo, old)
+            // The callback may have killed or thrown to the partner, which then left the channel.
+            canDo = canMatch(dir)
+        }
         if (canDo) {
             val target = head!!
             if (target.scheduler !== s) {
-                // Rebound to another thread while it waited here.
-                wakeRemote(me, target)
-                return false
+                // The callback rebound it to another thread.
+                share(s)
+                me.tempval = old
+                return sharedAction(s, me, dir, value)
             }
             return afterMatch(s, me, target, match(s, me, target, dir, old))
         }
@@ -214,22 +233,21 @@ public class Channel<T> : java.io.Serializable {
         val mine = me.tempval
         me.tempval = target.tempval
         target.tempval = mine
+        // Both hold a result now: a throw before either runs again must not replace it.
         target.opDone = true
+        me.opDone = true
         return preferTarget
     }
 
     /** Who runs after [match] (spec §3.2); true when [me] switched away. */
     private fun afterMatch(s: Scheduler, me: Tasklet, target: Tasklet, preferTarget: Boolean): Boolean {
         if (preferTarget) {
-            // Switched away with its operation done: a throw before it resumes must not replace the result.
-            me.opDone = true
             s.insertAfter(me, target)
             s.switchToPartner(me, target)
             return true
         }
         s.append(target)
         if (!scheduleAll) return false
-        me.opDone = true
         s.switchTo(me, me.nextLink!!)
         return true
     }
@@ -266,20 +284,28 @@ public class Channel<T> : java.io.Serializable {
     }
 
     /**
-     * [me] completes the rendezvous with [target], a waiter of another thread already taken out of
-     * the channel: [target] gets its result through its own scheduler's inbox. Posting happens under
-     * the channel's lock in shared mode, so whoever later finds [target] gone from the channel finds
-     * the mail already there. A waiter whose thread has ended cannot run: its value goes nowhere.
+     * [me] completes the rendezvous with [target], a waiter of another thread: [target] leaves the
+     * waiters and gets its result through its own scheduler's inbox. Returns false, with nothing
+     * changed, when [target]'s thread has ended (it can never take the value).
+     *
+     * Until its thread applies the wake-up, [target] stays blocked for that thread and keeps
+     * [Tasklet.channel]: a throw from there finds it still on this channel but no longer waiting
+     * ([isWaiting] false), and knows that the wake-up is already in its inbox, since it is posted
+     * under the channel's lock. Called under the lock.
      */
-    private fun wakeRemote(me: Tasklet, target: Tasklet) {
-        // Out of the channel, but still blocked for its own thread until the mail is applied there:
-        // that thread must not take it for runnable (or revivable) before it has its result.
-        unlinkWaiter(target)
-        target.channel = null
-        val mine = me.tempval
-        me.tempval = target.tempval
-        target.scheduler?.post(Mail(Mail.WAKE, target, mine))
+    private fun wakeRemote(me: Tasklet, target: Tasklet): Boolean {
+        val ts = target.scheduler ?: return false
+        // Read before posting: once the mail is out, target's thread may overwrite its tempval.
+        val theirs = target.tempval
+        if (!ts.postWake(Mail(Mail.WAKE, target, me.tempval)) { unlinkWaiter(target) }) return false
+        me.tempval = theirs
+        // The caller holds a result now, like any partner of a completed rendezvous.
+        me.opDone = true
+        return true
     }
+
+    /** True while [t] is linked in the waiters: not yet matched (its [Tasklet.channel] may still say this channel). */
+    private fun isWaiting(t: Tasklet): Boolean = t.prevLink != null || head === t
 
     // ---------------------------------------------------------------------------------------------
     // Sharing between threads
@@ -325,7 +351,7 @@ public class Channel<T> : java.io.Serializable {
 
     /** Takes [t] out of the waiters; false if it no longer waits here (matched by another thread meanwhile). */
     internal fun withdraw(s: Scheduler?, t: Tasklet): Boolean = guard(s) {
-        if (t.channel !== this) return@guard false
+        if (t.channel !== this || !isWaiting(t)) return@guard false
         removeWaiter(t)
         true
     }
@@ -341,20 +367,22 @@ public class Channel<T> : java.io.Serializable {
         var preferTarget = false
         val next = me.nextLink!!
         synchronized(this) {
-            // Waiters whose thread has ended can never run: they leave when their turn comes.
-            var target = if (canMatch(dir)) head else null
-            while (target != null && target.scheduler.let { it == null || (it !== s && !it.checkLive()) }) {
-                removeWaiter(target)
-                target = if (canMatch(dir)) head else null
-            }
+            var target = firstLiveWaiter(s, dir)
             val cb = Scheduler.channelCallback
-            if (cb != null) notifyChannel(s, cb, me, dir, target != null, old)
+            if (cb != null) {
+                notifyChannel(s, cb, me, dir, target != null, old)
+                // The callback may have killed or thrown to the partner, which then left the channel.
+                target = firstLiveWaiter(s, dir)
+            }
+            while (target != null && target.scheduler !== s) {
+                if (wakeRemote(me, target)) return false
+                // Its thread ended just now: it can never run, and leaves.
+                removeWaiter(target)
+                target = firstLiveWaiter(s, dir)
+            }
             if (target == null) {
                 checkCanBlock(s, me, old)
                 wait(s, me, dir)
-            } else if (target.scheduler !== s) {
-                wakeRemote(me, target)
-                return false
             } else {
                 preferTarget = match(s, me, target, dir, old)
                 local = target
@@ -362,6 +390,17 @@ public class Channel<T> : java.io.Serializable {
         }
         val target = local ?: return switchAway(s, me, next, old)
         return afterMatch(s, me, target, preferTarget)
+    }
+
+    /** The first waiter [s] could meet in direction [dir]; waiters whose thread has ended leave on the way. Under the lock. */
+    private fun firstLiveWaiter(s: Scheduler, dir: Int): Tasklet? {
+        while (canMatch(dir)) {
+            val t = head!!
+            val ts = t.scheduler
+            if (ts != null && (ts === s || ts.checkLive())) return t
+            removeWaiter(t)
+        }
+        return null
     }
 
     private fun notifyChannel(s: Scheduler, cb: ChannelCallback, me: Tasklet, dir: Int, canDo: Boolean, old: Any?) {

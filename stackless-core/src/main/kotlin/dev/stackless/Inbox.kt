@@ -41,6 +41,9 @@ internal class Mail(
 
         /** A kotlinx.coroutines resumption of [tasklet]; [value] is the block to run as the tasklet. */
         const val RESUME = 10
+
+        /** [SchedulerLoop.wakeForeign]: insert [tasklet] if it still is in the wait whose [Tasklet.foreignEpoch] is [value]. */
+        const val WAKE_FOREIGN = 11
     }
 }
 

@@ -30,18 +30,30 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     @JvmField val watchdogs: ArrayList<Tasklet> = ArrayList()
 
     /**
-     * Non-zero when an operation must look closer before it starts: a channel callback is running
-     * ([CALLBACK] added), or tasklets of this scheduler have an exception waiting for their next
-     * switch point (one each). One field, so that the hot path checks once.
+     * Non-zero when an operation must look closer before it starts: a callback is running ([TIMER],
+     * [SCHEDULE_CALLBACK] or [CALLBACK] added), or tasklets of this scheduler have an exception
+     * waiting for their next switch point (one each). One field, so that the hot path checks once.
      */
     @JvmField var attention: Int = 0
 
-    /** Throws what [attention] stands for, for [me] about to start an operation. */
+    /** True while a timer, schedule or channel callback runs: nothing may switch, a throw can only be pending. */
+    val inCallback: Boolean get() = attention >= CALLBACK
+
+    /**
+     * Throws what [attention] stands for, for [me] about to start an operation ([channelOp]: a
+     * channel operation). A callback runs in the middle of a switch or between tasklets, where no
+     * tasklet can be suspended: every switching operation is refused there, with a clear error.
+     */
     fun attend(me: Tasklet, channelOp: Boolean) {
-        if (attention >= TIMER) {
-            throw IllegalStateException("A timer callback cannot switch tasklets or use a channel (current: ${me.name})")
+        if (attention >= CALLBACK) {
+            val what = when {
+                attention >= TIMER -> "A timer callback"
+                attention >= SCHEDULE_CALLBACK -> "A schedule callback"
+                channelOp -> throw IllegalStateException("Recursive channel call due to callbacks!")
+                else -> "A channel callback"
+            }
+            throw IllegalStateException("$what cannot switch tasklets or use a channel (current: ${me.name})")
         }
-        if (channelOp && attention >= CALLBACK) throw IllegalStateException("Recursive channel call due to callbacks!")
         val e = me.pendingError ?: return
         me.pendingError = null
         if (attention > 0) attention--
@@ -242,7 +254,12 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
 
     private fun notifySchedule(cb: ScheduleCallback, prev: Tasklet, next: Tasklet) {
         current = prev
-        notifySafely(cb, prev, next)
+        attention += SCHEDULE_CALLBACK
+        try {
+            notifySafely(cb, prev, next)
+        } finally {
+            attention -= SCHEDULE_CALLBACK
+        }
     }
 
     fun checkTrap() {
@@ -522,8 +539,10 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         t.die()
         val w = watchdog()
         if (error != null && error !is TaskletExit) {
-            // The watchdog hears of it before any other runnable tasklet.
-            w.channel?.removeWaiter(w)
+            // The watchdog hears of it before any other runnable tasklet (spec §4.9). Matched by
+            // another thread just now, it still has its wake-up in the inbox, applied before it
+            // runs: then the value comes first and the exception at its next switch point.
+            withdraw(w)
             w.tempval = Bomb(error)
             if (!w.inRunQueue) append(w)
             unlink(t)
@@ -816,6 +835,21 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         if (parked) LockSupport.unpark(baton)
     }
 
+    /**
+     * Posts the wake-up [m] of a tasklet of this scheduler that another thread matched on a channel,
+     * after [unlink] took it out of the channel. Returns false, with nothing done, once the thread
+     * has ended and its tasklets are detached. Done under this scheduler's lock, which [detach] also
+     * takes: a wake-up is either refused or seen by [detach], which then hands the value to its
+     * tasklet; and the thread's end is watched from now on, so that [detach] does happen.
+     */
+    inline fun postWake(m: Mail, unlink: () -> Unit): Boolean = synchronized(this) {
+        if (detached) return false
+        unlink()
+        post(m)
+        watchThreadEnd()
+        true
+    }
+
     /** [post] for a remote operation on [t]; [deadMessage] is the error when the thread has ended. */
     fun postFor(t: Tasklet, kind: Int, value: Any?, deadMessage: String) {
         if (!checkLive()) throw TaskletStateException(deadMessage, t)
@@ -883,16 +917,21 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     }
 
     private fun drainAll() {
+        takeEachMail { kind, t, v, waiter -> apply(kind, t, v, waiter) }
+    }
+
+    /** Takes every mail waiting, in order, and hands what it says to [action]. Consumer only. */
+    private inline fun takeEachMail(action: (kind: Int, t: Tasklet?, v: Any?, waiter: Thread?) -> Unit) {
         while (true) {
             val m = inbox.take() ?: return
-            val kind = m.kind
             val t = m.tasklet
             val v = m.value
+            val waiter = m.waiter
             // The mail is now the inbox's stub: let go of what it holds.
             m.tasklet = null
             m.value = null
-            apply(kind, t, v, m.waiter)
             m.waiter = null
+            action(m.kind, t, v, waiter)
         }
     }
 
@@ -927,6 +966,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             Mail.WAKE -> wake(t, v)
             Mail.RESUME -> resumeForeign(t, v as Runnable)
             Mail.INSERT -> if (t.aliveFlag && t.blocked == 0 && !t.inRunQueue) append(t)
+            Mail.WAKE_FOREIGN -> if (t.foreignEpoch == v as Int && t.aliveFlag && t.blocked == 0 && !t.inRunQueue && !t.foreignWaiting) append(t)
             Mail.RUN -> if (t.aliveFlag && t.blocked == 0 && t !== current) {
                 if (t.inRunQueue) unlink(t)
                 val c = current
@@ -954,6 +994,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     /** [t], which waited on a channel, was matched by another thread: [v] is what its operation returns. */
     private fun wake(t: Tasklet, v: Any?) {
         t.blocked = 0
+        t.channel = null
         if (t.inRunQueue) {
             // Thrown to after the match but before this mail: the value comes first, the exception after.
             val bomb = t.tempval
@@ -1144,10 +1185,11 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
      * [TaskletExit] on a reaper thread that stands in as a temporary main tasklet.
      */
     fun detach() {
-        val hard = ArrayList<Tasklet>()
+        val reaped = ArrayList<Tasklet>()
         synchronized(this) {
             if (detached) return
             detached = true
+            takeMailOfEndedThread()
             var t = firstAlive
             while (t != null) {
                 val next = t.allNext
@@ -1156,7 +1198,9 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
                 t.registry = null
                 when {
                     t.scheduler !== this -> t.scheduler?.post(Mail(Mail.ADOPT, t, null))
-                    t.carrier != null && !t.isMainFlag -> hard.add(t)
+                    t.carrier != null && !t.isMainFlag -> reaped.add(t)
+                    // A value was handed to it (a rendezvous completed): it must not be lost.
+                    t.opDone && !t.isMainFlag -> reaped.add(t)
                     else -> t.detachFromThread()
                 }
                 t = next
@@ -1168,11 +1212,40 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
             runCount = 0
             byThreadId.remove(thread.id, this)
         }
-        if (hard.isNotEmpty()) Carriers.newThread("stackless reaper of '${thread.name}'") { killHard(hard) }.start()
+        if (reaped.isNotEmpty()) Carriers.newThread("stackless reaper of '${thread.name}'") { reap(reaped) }.start()
     }
 
-    /** Runs on a reaper thread: raises [TaskletExit] in each hard tasklet, one after the other. */
-    private fun killHard(hard: List<Tasklet>) {
+    /**
+     * The mail of a thread that has ended, taken by [detach] (nobody else takes it any more): a
+     * wake-up gives its tasklet the value (it is reaped with it), mail about tasklets rebound to
+     * other threads follows them, a channel waiting to be shared is shared; the rest concerned
+     * tasklets that will never run.
+     */
+    private fun takeMailOfEndedThread() {
+        takeEachMail { kind, t, v, waiter ->
+            when {
+                kind == Mail.SHARE -> {
+                    (v as Channel<*>).share(this)
+                    LockSupport.unpark(waiter)
+                }
+                t == null || kind == Mail.ADOPT -> Unit
+                kind == Mail.RELEASE -> {
+                    unregister(t)
+                    (v as Scheduler).post(Mail(Mail.ADOPT, t, null))
+                }
+                t.scheduler !== this -> t.scheduler?.post(Mail(kind, t, v))
+                kind == Mail.WAKE -> wake(t, v)
+            }
+        }
+    }
+
+    /**
+     * Runs on a reaper thread, which stands in as a temporary main tasklet: raises [TaskletExit] in
+     * each tasklet of [reaped], one after the other. A hard tasklet gets it where it waits; a tasklet
+     * that was handed a value first returns it from its operation and gets the exit at its next
+     * switch point, so that its `finally` blocks run with the value received.
+     */
+    private fun reap(reaped: List<Tasklet>) {
         local.set(this)
         val temp = Tasklet.newMain(this, Thread.currentThread())
         main = temp
@@ -1180,14 +1253,14 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         timer = null
         threadblockOwner = null
         switchTrap = 0
-        for (t in hard) {
+        for (t in reaped) {
             t.nextLink = null
             t.prevLink = null
             t.inRunQueue = false
         }
         append(temp)
         baton = Thread.currentThread()
-        for (t in hard) {
+        for (t in reaped) {
             t.registry = null
             register(t)
             try {
@@ -1200,24 +1273,18 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         forEachTasklet { it.detachFromThread() }
     }
 
-    /** Watches the thread once it has hard tasklets, so that they are killed when it ends. */
-    private fun watchThreadEnd() {
-        if (reaperStarted) return
-        reaperStarted = true
-        Carriers.newThread("stackless watcher of '${thread.name}'") {
-            while (true) {
-                try {
-                    thread.join()
-                    break
-                } catch (_: InterruptedException) {
-                    // Keep watching.
-                }
-            }
-            detach()
-        }.start()
+    /**
+     * Watches the thread once it has hard tasklets or got a value from another thread, so that when
+     * it ends hard tasklets are killed and values in hand are taken ([detach]).
+     */
+    fun watchThreadEnd() {
+        if (endWatched) return
+        endWatched = true
+        ThreadEnds.poke()
     }
 
-    private var reaperStarted = false
+    /** [watchThreadEnd] was called: [ThreadEnds] watches (or is about to watch) the thread. */
+    @Volatile @JvmField var endWatched = false
 
     override fun toString(): String = "Scheduler(thread '${thread.name}', runCount=$runCount)"
 
@@ -1225,16 +1292,22 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         private val local = ThreadLocal<Scheduler>()
         private const val MAX_IDLE_LOOPS = 2
 
-        /** Added to [attention] while timer callbacks run: no switching allowed (checked before [CALLBACK]). */
-        const val TIMER = 1 shl 24
+        /** Added to [attention] while timer callbacks run: no switching allowed (checked first). */
+        const val TIMER = 1 shl 28
+
+        /** Added to [attention] while the schedule callback runs: no switching allowed. */
+        const val SCHEDULE_CALLBACK = 1 shl 27
 
         /** Resumes of tasklets between two looks at the clock for due timers, when timers wait. */
         private const val TIMER_CHECK_INTERVAL = 64
 
         private val NO_OP = Runnable {}
 
-        /** Added to [attention] while a channel callback runs. */
-        const val CALLBACK = 1 shl 20
+        /**
+         * Added to [attention] while a channel callback runs; the smallest of the three callback marks,
+         * far above any count of pending exceptions.
+         */
+        const val CALLBACK = 1 shl 26
 
         /** Spins before an idle thread parks: a reply from another thread often comes within microseconds. */
         private const val IDLE_SPINS = 200
@@ -1294,6 +1367,9 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
                 me?.parked = false
             }
         }
+
+        /** The schedulers whose thread's end must be watched ([watchThreadEnd]) and has not been acted on yet. */
+        fun watchRequests(): List<Scheduler> = byThreadId.values.filter { it.endWatched && !it.detached }
 
         fun forThreadId(id: Long): Scheduler? = byThreadId[id]?.takeIf { it.checkLive() }
 

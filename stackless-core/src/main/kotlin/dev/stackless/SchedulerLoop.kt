@@ -71,14 +71,49 @@ public object SchedulerLoop {
      */
     @JvmStatic
     public fun beginForeignWait() {
-        Scheduler.forCurrentThread().foreignWaits++
+        val s = Scheduler.forCurrentThread()
+        s.foreignWaits++
+        s.current?.let { it.foreignEpoch++ }
     }
 
-    /** Ends a [beginForeignWait]. */
+    /** Ends a [beginForeignWait]: a [wakeForeign] sent during it that has not arrived yet is dropped. */
     @JvmStatic
     public fun endForeignWait() {
-        Scheduler.forCurrentThread().foreignWaits--
+        val s = Scheduler.forCurrentThread()
+        s.foreignWaits--
+        s.current?.let { it.foreignEpoch++ }
     }
+
+    /**
+     * From any thread: puts [t], paused while it waits for something this thread has just done,
+     * back into its run queue, as [Tasklet.insert] would. Unlike a plain remote insert, a wake-up
+     * that reaches [t]'s thread only after [t] has ended the wait ([endForeignWait]) is dropped, so
+     * that it cannot wake a later, unrelated pause. Does nothing if [t] is blocked, dead, or its
+     * thread has ended.
+     */
+    @JvmStatic
+    public fun wakeForeign(t: Tasklet) {
+        val epoch = t.foreignEpoch
+        val s = t.scheduler ?: return
+        if (s.isHere()) {
+            if (t.aliveFlag && t.blocked == 0 && !t.inRunQueue && !t.foreignWaiting) s.append(t)
+        } else if (s.checkLive()) {
+            s.post(Mail(Mail.WAKE_FOREIGN, t, epoch))
+        }
+    }
+
+    /**
+     * The thread whose tasklets the calling code runs as (the calling thread, or the thread that owns
+     * the hard tasklet or loop it carries), for structures used by the tasklets of one thread that
+     * must refuse use from another ([isHome]). Creates no scheduler.
+     */
+    @JvmStatic
+    public fun home(): Thread = Scheduler.forCurrentThreadOrNull()?.thread ?: Thread.currentThread()
+
+    /** True when the calling code runs as a tasklet of [home]'s thread (see [home]). */
+    @JvmStatic
+    public fun isHome(home: Thread): Boolean =
+        Thread.currentThread() === home || Scheduler.forCurrentThreadOrNull()?.thread === home
 
     /**
      * From a timer callback (or any code of [t]'s thread that must not switch): [t] gets [e] as a

@@ -62,6 +62,12 @@ public class Tasklet private constructor(
     /** The `delay` this tasklet waits in, which a kill or throw cancels at once. */
     @Transient @JvmField internal var foreignCancel: kotlinx.coroutines.CancellableContinuation<*>? = null
 
+    /**
+     * Counts the waits for another thread this tasklet began and ended ([SchedulerLoop.beginForeignWait]):
+     * a wake-up posted during one wait is dropped if it arrives after that wait has ended.
+     */
+    @Volatile @JvmField internal var foreignEpoch: Int = 0
+
     /** A hard tasklet's body until its carrier thread starts. */
     @JvmField internal var hardBody: Runnable? = null
 
@@ -346,8 +352,8 @@ public class Tasklet private constructor(
     @JvmOverloads
     public fun throwExceptionBlocking(e: Throwable, pending: Boolean = false) {
         val s = Scheduler.forCurrentThreadOrNull()
-        if (pending && s != null && s.attention >= Scheduler.TIMER) {
-            // From a timer callback, which runs between tasklets: nothing switches.
+        if (pending && s != null && s.inCallback) {
+            // From a timer, schedule or channel callback, where nothing may switch.
             s.throwPending(this, e)
             return
         }
@@ -451,8 +457,7 @@ public class Tasklet private constructor(
     private fun state(): String = when {
         scheduler == null -> "detached from its ended thread"
         isCurrent -> "current"
-        blocked > 0 -> "blocked sending on $channel"
-        blocked < 0 -> "blocked receiving on $channel"
+        blocked != 0 -> channel?.let { Deadlocks.waitDescription(this, it) } ?: "blocked"
         inRunQueue -> "runnable"
         foreignWaiting -> "waiting in a kotlinx.coroutines suspension"
         aliveFlag -> "paused"

@@ -31,6 +31,12 @@ import org.jetbrains.lincheck.datastructures.Validate
  * rendezvous happened before a `drain()` started must be in it. `balance()` and `close()` act on
  * the channel directly from the calling thread.
  *
+ * `throwTo(slot)` and `kill(slot)` race a pending throw of the calling thread against the other
+ * threads' rendezvous: they hit the tasklet made by the calling thread's `slot`-th send or receive.
+ * One still waiting leaves the channel and reports `send thrown`/`receive killed`…; one whose
+ * rendezvous has happened (even if its own thread has not applied the wake-up yet) keeps its result
+ * and reports it, the exception coming too late to matter; a dead one ignores it.
+ *
  * No operations before or after the parallel part, and no minimization of a failing scenario (it
  * moves operations there): [ThreadIdGen] numbers those apart from the parallel threads, while
  * Lincheck runs them on one of those threads, so their outcomes would land in another thread's list.
@@ -41,7 +47,30 @@ import org.jetbrains.lincheck.datastructures.Validate
  * earlier invocations change what the next one runs. The "Invalid execution results" table printed
  * first is the violation itself.
  */
+/**
+ * A cross-thread rendezvous has the thread-end watcher started ([ThreadEnds]); do it once before
+ * Lincheck runs, so that the watcher's daemon is not started by (and tracked as part of) a scenario.
+ */
+private fun startThreadEndWatcher() {
+    val ch = Channel<Int>()
+    val ready = java.util.concurrent.CountDownLatch(1)
+    val other = Thread {
+        Tasklet { ch.receive() }.setup()
+        ready.countDown()
+        Stackless.runAll()
+    }
+    other.start()
+    Stackless.current
+    ready.await()
+    ch.sendBlocking(1)
+    other.join()
+}
+
 class ChannelLincheckTest : FunSpec({
+    // On a thread of its own: a scheduler left on the test runner's thread would keep every later
+    // test from finding a deadlock (a live thread that is not idle could still make progress).
+    beforeSpec { fresh { startThreadEndWatcher() } }
+
     test("model checking: send, receive, close, balance and drain from 3 threads are linearizable") {
         fresh {
             ModelCheckingOptions()
@@ -75,6 +104,7 @@ class ChannelLincheckTest : FunSpec({
 
 /** The operations under test; Lincheck creates one instance (one channel) per invocation. */
 @Param(name = "value", gen = IntGen::class, conf = "1:4")
+@Param(name = "slot", gen = IntGen::class, conf = "0:2")
 class LincheckChannelOps {
     private val ch = Channel<Int>()
 
@@ -92,31 +122,52 @@ class LincheckChannelOps {
     /** Outcomes reported by each Lincheck thread's tasklets, by thread number; only that thread touches its list. */
     private val outcomes = Array(MAX_THREADS) { ArrayList<String>() }
 
-    @Operation
-    fun send(@Param(gen = ThreadIdGen::class) thread: Int, @Param(name = "value") v: Int) {
+    /** The tasklets each Lincheck thread's sends and receives made, in order; only that thread touches its list. */
+    private val made = Array(MAX_THREADS) { ArrayList<Tasklet>() }
+
+    /** Runs [op] in a new tasklet of [thread], reporting what it got or how it failed ([what]: "send" or "receive"). */
+    private fun operation(thread: Int, what: String, op: suspend () -> String) {
         val out = outcomes[thread]
-        Tasklet {
+        made[thread] += Tasklet {
             out += try {
-                ch.send(v)
-                "sent $v"
+                op()
             } catch (_: ChannelClosedException) {
-                "send closed"
+                "$what closed"
+            } catch (_: LincheckPoke) {
+                "$what thrown"
+            } catch (e: TaskletExit) {
+                out += "$what killed"
+                throw e
             }
         }.setup()
         Stackless.run()
     }
 
     @Operation
-    fun receive(@Param(gen = ThreadIdGen::class) thread: Int) {
-        val out = outcomes[thread]
-        Tasklet {
-            out += try {
-                "got ${ch.receive()}"
-            } catch (_: ChannelClosedException) {
-                "receive closed"
-            }
-        }.setup()
-        Stackless.run()
+    fun send(@Param(gen = ThreadIdGen::class) thread: Int, @Param(name = "value") v: Int) =
+        operation(thread, "send") {
+            ch.send(v)
+            "sent $v"
+        }
+
+    @Operation
+    fun receive(@Param(gen = ThreadIdGen::class) thread: Int) = operation(thread, "receive") { "got ${ch.receive()}" }
+
+    /** A pending throw to the tasklet of this thread's [slot]-th operation, if there is one. */
+    @Operation
+    fun throwTo(@Param(gen = ThreadIdGen::class) thread: Int, @Param(name = "slot") slot: Int) {
+        val t = made[thread].getOrNull(slot) ?: return
+        try {
+            t.throwExceptionBlocking(LincheckPoke(), pending = true)
+        } catch (_: IllegalStateException) {
+            // "You cannot throw to a dead tasklet": its operation has completed and it has ended.
+        }
+    }
+
+    /** A pending kill of the tasklet of this thread's [slot]-th operation, if there is one. */
+    @Operation
+    fun kill(@Param(gen = ThreadIdGen::class) thread: Int, @Param(name = "slot") slot: Int) {
+        made[thread].getOrNull(slot)?.killBlocking(pending = true)
     }
 
     /** At most once per scenario, or most scenarios would soon have nothing left to wait. */
@@ -154,40 +205,73 @@ class LincheckChannelOps {
     }
 }
 
-/** Sequential specification: a FIFO rendezvous channel whose waiters remember their thread. */
+/** What [LincheckChannelOps.throwTo] throws. */
+private class LincheckPoke : RuntimeException("poke")
+
+/**
+ * Sequential specification: a FIFO rendezvous channel whose waiters remember their thread and the
+ * operation (slot) of that thread that made them.
+ */
 class LincheckRendezvousModel {
-    private val senders = ArrayDeque<Pair<Int, Int>>()
-    private val receivers = ArrayDeque<Int>()
+    private class Waiter(val thread: Int, val slot: Int, val value: Int)
+
+    private val senders = ArrayDeque<Waiter>()
+    private val receivers = ArrayDeque<Waiter>()
     private var closing = false
     private val outcomes = HashMap<Int, MutableList<String>>()
+    private val made = HashMap<Int, Int>()
 
     private fun report(thread: Int, what: String) {
         outcomes.getOrPut(thread) { ArrayList() } += what
     }
 
+    private fun nextSlot(thread: Int): Int {
+        val n = made[thread] ?: 0
+        made[thread] = n + 1
+        return n
+    }
+
     fun send(thread: Int, v: Int) {
+        val slot = nextSlot(thread)
         val r = receivers.removeFirstOrNull()
         when {
             r != null -> {
                 report(thread, "sent $v")
-                report(r, "got $v")
+                report(r.thread, "got $v")
             }
             closing -> report(thread, "send closed")
-            else -> senders.addLast(thread to v)
+            else -> senders.addLast(Waiter(thread, slot, v))
         }
     }
 
     fun receive(thread: Int) {
+        val slot = nextSlot(thread)
         val s = senders.removeFirstOrNull()
         when {
             s != null -> {
-                report(s.first, "sent ${s.second}")
-                report(thread, "got ${s.second}")
+                report(s.thread, "sent ${s.value}")
+                report(thread, "got ${s.value}")
             }
             closing -> report(thread, "receive closed")
-            else -> receivers.addLast(thread)
+            else -> receivers.addLast(Waiter(thread, slot, 0))
         }
     }
+
+    /** The waiter made by [thread]'s [slot]-th operation leaves with [how] ("thrown", "killed"); nothing if it no longer waits. */
+    private fun hit(thread: Int, slot: Int, how: String) {
+        senders.firstOrNull { it.thread == thread && it.slot == slot }?.let {
+            senders.remove(it)
+            report(thread, "send $how")
+        }
+        receivers.firstOrNull { it.thread == thread && it.slot == slot }?.let {
+            receivers.remove(it)
+            report(thread, "receive $how")
+        }
+    }
+
+    fun throwTo(thread: Int, slot: Int) = hit(thread, slot, "thrown")
+
+    fun kill(thread: Int, slot: Int) = hit(thread, slot, "killed")
 
     fun close() {
         closing = true

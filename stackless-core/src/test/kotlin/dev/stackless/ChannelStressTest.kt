@@ -44,6 +44,27 @@ class ChannelStressTest : FunSpec({
         }
     }
 
+    test("chaos: 3 threads x 300 tasklets (24 hard) exchange 27,000 messages under kills, throws, timeouts and closes") {
+        fresh {
+            StressRun(
+                threads = 3, taskletsPerThread = 300, messages = 27_000, channels = 4,
+                killPpm = 400, togglePpm = 200, seed = seed(20_261_207L), timeoutSeconds = 25,
+                throwPpm = 2_000, timeoutPpm = 20_000, hardPerThread = 4,
+            ).run()
+        }
+    }
+
+    test("slow: chaos with 4 threads x 4,000 tasklets (64 hard) and 400,000 messages")
+        .config(enabledIf = { _: TestCase -> slowEnabled() }, tags = setOf(Slow)) {
+            fresh {
+                StressRun(
+                    threads = 4, taskletsPerThread = 4_000, messages = 400_000, channels = 4,
+                    killPpm = 100, togglePpm = 20, seed = seed(4_000L), timeoutSeconds = 25,
+                    throwPpm = 500, timeoutPpm = 5_000, hardPerThread = 8,
+                ).run()
+            }
+        }
+
     test("slow: 4 threads x 10,000 tasklets exchange 1,000,000 messages through 4 shared channels under kills and closes")
         .config(enabledIf = { _: TestCase -> slowEnabled() }, tags = setOf(Slow)) {
             fresh {
@@ -75,6 +96,12 @@ private class StressRun(
     val seed: Long,
     /** Budget for the senders to finish, then again for the workers to end (`fresh` allows 60 s in all). */
     val timeoutSeconds: Long,
+    /** Per operation, in millionths: chance to throw [Poke] to a random tasklet (which catches it and goes on). */
+    val throwPpm: Int = 0,
+    /** Per operation, in millionths: chance that the operation gets a time limit of up to 0.2 ms (a timer throws [Poke]). */
+    val timeoutPpm: Int = 0,
+    /** Pairs of hard tasklets (a sender and a receiver with Java bodies) per thread, among the first tasklets. */
+    val hardPerThread: Int = 0,
 ) {
     val total = threads * taskletsPerThread
     val senders = total / 2
@@ -110,6 +137,8 @@ private class StressRun(
     @Volatile var shutdown = false
 
     val kills = AtomicInteger()
+    val throws = AtomicInteger()
+    val timeouts = AtomicInteger()
     val toggles = AtomicInteger()
     val receiverEnds = AtomicInteger()
     val errors = ConcurrentLinkedQueue<Throwable>()
@@ -200,7 +229,8 @@ private class StressRun(
         }
         println(
             "ChannelStressTest: seed=$seed: $ok received, $failed sends failed, $unsent never sent " +
-                "(${killedSenders()} senders killed); ${kills.get()} kills, ${toggles.get()} closes/reopens, " +
+                "(${killedSenders()} senders killed); ${kills.get()} kills, ${throws.get()} throws, ${timeouts.get()} timeouts, " +
+                "${toggles.get()} closes/reopens, " +
                 "$kicked receivers ended by the shutdown; senders done in ${(t1 - t0) / 1_000_000} ms, " +
                 "all ended in ${(t2 - t0) / 1_000_000} ms",
         )
@@ -224,7 +254,13 @@ private class StressRun(
             for (i in 0 until taskletsPerThread) {
                 val g = w * taskletsPerThread + i
                 val rnd = Random(seed * 1_000_003 + g)
-                val t = if (i % 2 == 0) Tasklet { sender(g, g / 2, rnd) } else Tasklet { receiver(g, rnd) }
+                val hard = i < 2 * hardPerThread
+                val t = when {
+                    hard && i % 2 == 0 -> Tasklet.of { hardSender(g, g / 2, rnd) }
+                    hard -> Tasklet.of { hardReceiver(g, rnd) }
+                    i % 2 == 0 -> Tasklet { sender(g, g / 2, rnd) }
+                    else -> Tasklet { receiver(g, rnd) }
+                }
                 t.name = (if (i % 2 == 0) "sender-" else "receiver-") + g
                 all[g] = t
                 mine += t
@@ -242,24 +278,25 @@ private class StressRun(
         }
     }
 
-    private suspend fun sender(g: Int, s: Int, rnd: Random) {
+    private suspend fun sender(g: Int, s: Int, rnd: Random) =
+        senderLoop(g, s, rnd, { ch, id -> ch.send(id) }) { chaos(g, rnd) }
+
+    /** [sender] with a Java body: blocking twins, hard-switched. */
+    private fun hardSender(g: Int, s: Int, rnd: Random) =
+        senderLoop(g, s, rnd, { ch, id -> ch.sendBlocking(id) }) { chaosBlocking(g, rnd) }
+
+    /** The body of sender [s] (tasklet [g]), soft or hard by what [send] and [chaos] are. */
+    private inline fun senderLoop(g: Int, s: Int, rnd: Random, send: (Channel<Int>, Int) -> Unit, chaos: () -> Unit) {
         started.set(g, 1)
         try {
             for (id in s * perSender until (s + 1) * perSender) {
                 val ch = chans[rnd.nextInt(channels)]
-                sendState.set(id, ATTEMPTED)
+                sendOne(id) { limited(rnd) { send(ch, id) } }
                 try {
-                    ch.send(id)
-                    sendState.set(id, OK)
-                } catch (e: ChannelClosedException) {
-                    sendState.set(id, FAILED)
-                    failures[id] = e
-                } catch (e: TaskletExit) {
-                    sendState.set(id, FAILED)
-                    failures[id] = e
-                    throw e
+                    chaos()
+                } catch (_: Poke) {
+                    // A throw or a time limit that came after its operation had completed.
                 }
-                chaos(g, rnd)
             }
         } catch (_: TaskletExit) {
             senderKilled.set(s, 1)
@@ -270,22 +307,49 @@ private class StressRun(
         }
     }
 
-    private suspend fun receiver(g: Int, rnd: Random) {
+    /** One send of message [id] by [send]: its state is OK if it returned, FAILED if it threw. */
+    private inline fun sendOne(id: Int, send: () -> Unit) {
+        sendState.set(id, ATTEMPTED)
+        try {
+            send()
+            sendState.set(id, OK)
+        } catch (e: ChannelClosedException) {
+            sendState.set(id, FAILED)
+            failures[id] = e
+        } catch (e: Poke) {
+            sendState.set(id, FAILED)
+            failures[id] = e
+        } catch (e: TaskletExit) {
+            sendState.set(id, FAILED)
+            failures[id] = e
+            throw e
+        }
+    }
+
+    private suspend fun receiver(g: Int, rnd: Random) =
+        receiverLoop(g, rnd, { it.receive() }, { Stackless.schedule() }) { chaos(g, rnd) }
+
+    /** [receiver] with a Java body: blocking twins, hard-switched. */
+    private fun hardReceiver(g: Int, rnd: Random) =
+        receiverLoop(g, rnd, { it.receiveBlocking() }, { Stackless.scheduleBlocking() }) { chaosBlocking(g, rnd) }
+
+    /** The body of receiver [g], soft or hard by what [receive], [yield] and [chaos] are. */
+    private inline fun receiverLoop(g: Int, rnd: Random, receive: (Channel<Int>) -> Int, yield: () -> Unit, chaos: () -> Unit) {
         started.set(g, 1)
         try {
             while (true) {
                 val ch = chans[rnd.nextInt(channels)]
-                val id = try {
-                    ch.receive()
-                } catch (_: ChannelClosedException) {
-                    if (shutdown) break
-                    Stackless.schedule()
-                    continue
-                } catch (_: NoSuchElementException) {
-                    break // the coordinator's shutdown
+                val id = receiveOne { limited(rnd) { receive(ch) } } ?: break
+                try {
+                    if (id >= 0) {
+                        received.incrementAndGet(id)
+                        chaos()
+                    } else if (id == RETRY_AFTER_CLOSE) {
+                        yield()
+                    }
+                } catch (_: Poke) {
+                    // A throw or a time limit that came after its operation had completed.
                 }
-                received.incrementAndGet(id)
-                chaos(g, rnd)
             }
         } catch (_: TaskletExit) {
             // killed
@@ -296,31 +360,118 @@ private class StressRun(
         }
     }
 
-    /** After each operation: maybe kill a random started tasklet, close/reopen a channel, or yield. */
-    private suspend fun chaos(self: Int, rnd: Random) {
-        val x = rnd.nextInt(1_000_000)
-        when {
-            x < killPpm -> {
-                val v = rnd.nextInt(total)
-                if (v != self && started.get(v) != 0) {
-                    kills.incrementAndGet()
-                    all[v]!!.kill(pending = rnd.nextBoolean())
-                }
-            }
-            x < killPpm + togglePpm -> if (!shutdown) {
-                // Reopen a closed channel if there is one, else close one: at most one is closed for long.
-                toggles.incrementAndGet()
-                val closed = (1 until channels).firstOrNull { chans[it].closing }
-                if (closed != null) chans[closed].open() else chans[1 + rnd.nextInt(channels - 1)].close()
-            }
-            x < killPpm + togglePpm + 10_000 -> Stackless.schedule()
+    /**
+     * One receive by [receive]: the id, [NO_VALUE] when a throw or time limit ended it,
+     * [RETRY_AFTER_CLOSE] on a closed channel, or null when the receiver should end (shutdown).
+     */
+    private inline fun receiveOne(receive: () -> Int): Int? = try {
+        receive()
+    } catch (_: ChannelClosedException) {
+        if (shutdown) null else RETRY_AFTER_CLOSE
+    } catch (_: NoSuchElementException) {
+        null // the coordinator's shutdown
+    } catch (_: Poke) {
+        NO_VALUE
+    }
+
+    /** Runs [op], sometimes with a time limit of up to 0.2 ms: a timer of this thread throws [Poke] pending, as stacklesslib's timeout does. */
+    @OptIn(InternalStacklessApi::class)
+    private inline fun <R> limited(rnd: Random, op: () -> R): R {
+        if (rnd.nextInt(1_000_000) >= timeoutPpm) return op()
+        timeouts.incrementAndGet()
+        val me = Stackless.current
+        val timer = SchedulerLoop.callAt(System.nanoTime() + rnd.nextLong(200_000), 0) { SchedulerLoop.throwPending(me, POKE) }
+        try {
+            return op()
+        } finally {
+            timer.cancel()
         }
     }
 
+    /** After each operation: maybe kill or throw to a random started tasklet, close/reopen a channel, or yield. */
+    private suspend fun chaos(self: Int, rnd: Random) {
+        when (val action = pick(self, rnd)) {
+            KILL -> victim().kill(pending = rnd.nextBoolean())
+            THROW -> try {
+                victim().throwException(POKE, pending = rnd.nextBoolean())
+            } catch (_: IllegalStateException) {
+                // It died, or its thread ended, since pick() looked.
+            }
+            YIELD -> Stackless.schedule()
+            else -> if (action >= 0) toggle(action)
+        }
+    }
+
+    /** [chaos] for hard tasklets. */
+    private fun chaosBlocking(self: Int, rnd: Random) {
+        when (val action = pick(self, rnd)) {
+            KILL -> victim().killBlocking(pending = rnd.nextBoolean())
+            THROW -> try {
+                victim().throwExceptionBlocking(POKE, pending = rnd.nextBoolean())
+            } catch (_: IllegalStateException) {
+                // As in chaos().
+            }
+            YIELD -> Stackless.scheduleBlocking()
+            else -> if (action >= 0) toggle(action)
+        }
+    }
+
+    /**
+     * What [chaos] does: [KILL] or [THROW] ([victim] is then the tasklet), [YIELD], [NOTHING], or
+     * a channel index to close or reopen.
+     */
+    private fun pick(self: Int, rnd: Random): Int {
+        val x = rnd.nextInt(1_000_000)
+        val v = rnd.nextInt(total)
+        val canHit = v != self && started.get(v) != 0
+        return when {
+            x < killPpm -> if (canHit) {
+                kills.incrementAndGet()
+                victimIs(v, KILL)
+            } else NOTHING
+            x < killPpm + throwPpm -> if (canHit && all[v]!!.alive) {
+                throws.incrementAndGet()
+                victimIs(v, THROW)
+            } else NOTHING
+            x < killPpm + throwPpm + togglePpm -> if (!shutdown) {
+                // Reopen a closed channel if there is one, else close one: at most one is closed for long.
+                toggles.incrementAndGet()
+                (1 until channels).firstOrNull { chans[it].closing } ?: (1 + rnd.nextInt(channels - 1))
+            } else NOTHING
+            x < killPpm + throwPpm + togglePpm + 10_000 -> YIELD
+            else -> NOTHING
+        }
+    }
+
+    private fun victimIs(v: Int, action: Int): Int {
+        victims.set(v)
+        return action
+    }
+
+    /** The victim [pick] chose, per calling thread (tasklets of several threads pick at once). */
+    private val victims = ThreadLocal<Int>()
+
+    private fun victim(): Tasklet = all[victims.get()]!!
+
+    private fun toggle(c: Int) {
+        if (chans[c].closing) chans[c].open() else chans[c].close()
+    }
+
     companion object {
+        const val KILL = -1
+        const val THROW = -2
+        const val YIELD = -3
+        const val NOTHING = -4
+        const val NO_VALUE = -1
+        const val RETRY_AFTER_CLOSE = -2
         const val NONE = 0
         const val ATTEMPTED = 1
         const val OK = 2
         const val FAILED = 3
     }
 }
+
+/** What the chaos throws to tasklets and their time limits throw; every tasklet catches it and goes on. Shared: no stack trace. */
+private class Poke : RuntimeException("poke", null, false, false)
+
+private val POKE = Poke()

@@ -43,7 +43,8 @@ public class Barrier @JvmOverloads constructor(
     private var count: Int = 0
 
     // Every change is announced to all waiters, who look again: a dead one has nothing to pass on.
-    private val waiters = WaitQueue {}
+    private val waiters = WaitQueue(this) {}
+    private val home = HomeThread()
 
     /** The number of tasklets waiting for the current round to fill (0 while it is released or reset). */
     public val nWaiting: Int get() = if (state == FILLING) count else 0
@@ -75,6 +76,7 @@ public class Barrier @JvmOverloads constructor(
      * [BrokenBarrierException], and a broken barrier is whole again once they have left.
      */
     public fun reset() {
+        home.check(this)
         if (count > 0) {
             if (state == FILLING || state == BROKEN) state = RESETTING
         } else {
@@ -85,10 +87,12 @@ public class Barrier @JvmOverloads constructor(
 
     /** Breaks the barrier: current and later [await]s throw [BrokenBarrierException] until [reset]. */
     public fun abort() {
+        home.check(this)
         breakBarrier()
     }
 
     private inline fun awaitWith(timeout: Duration?, wait: (Long) -> Boolean): Int {
+        home.check(this)
         // The previous round is still leaving (or its last arriver is running the action).
         while (state == DRAINING || state == RESETTING || (state == FILLING && count == parties)) {
             wait(WaitQueue.NO_LIMIT)

@@ -149,13 +149,14 @@ internal class ThreadCall<R>(
     }
 }
 
-/** Puts a tasklet that waits for another thread back into its run queue, from any thread. */
+/**
+ * Puts a tasklet that waits for another thread back into its run queue, from any thread. A wake-up
+ * that arrives after the wait ended (the tasklet saw the result by itself) is dropped by its thread.
+ */
+@OptIn(InternalStacklessApi::class)
 internal object ForeignWake {
     fun wake(t: Tasklet) {
-        try {
-            t.insert()
-        } catch (_: IllegalStateException) {
-            // Killed, blocked elsewhere or its thread ended: it no longer waits for this.
-        }
+        // Killed, blocked elsewhere or its thread ended: it no longer waits for this, and nothing happens.
+        SchedulerLoop.wakeForeign(t)
     }
 }

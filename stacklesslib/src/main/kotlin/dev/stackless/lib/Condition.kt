@@ -179,7 +179,7 @@ public class Condition @JvmOverloads constructor(
     }
 
     // A waiter chosen by notify() that dies before it runs passes the notification on.
-    private fun queue(): WaitQueue = waiters ?: WaitQueue { waiters?.grant() }.also { waiters = it }
+    private fun queue(): WaitQueue = waiters ?: WaitQueue(this) { waiters?.grant() }.also { waiters = it }
 
     override fun toString(): String = "Condition($lock)"
 }

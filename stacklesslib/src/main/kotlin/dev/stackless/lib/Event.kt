@@ -13,18 +13,21 @@ import kotlin.time.Duration
 public class Event {
     private var flag: Boolean = false
     private var waiters: WaitQueue? = null
+    private val home = HomeThread()
 
     /** Whether the flag is raised. */
     public val isSet: Boolean get() = flag
 
     /** Raises the flag and wakes every waiting tasklet. Never switches. */
     public fun set() {
+        home.check(this)
         flag = true
         waiters?.grantAll()
     }
 
     /** Lowers the flag; later [wait]s wait again. */
     public fun clear() {
+        home.check(this)
         flag = false
     }
 
@@ -61,7 +64,11 @@ public class Event {
     public fun waitBlocking(timeout: java.time.Duration?): Boolean = waitBlocking(timeout.toKotlin())
 
     // set() wakes everybody: a woken waiter that dies before it runs has nothing to pass on.
-    private fun queue(): WaitQueue = waiters ?: WaitQueue {}.also { waiters = it }
+    /** The queue a waiter joins; a wait from another thread than the event's fails here. */
+    private fun queue(): WaitQueue {
+        home.check(this)
+        return waiters ?: WaitQueue(this) {}.also { waiters = it }
+    }
 
     override fun toString(): String = if (flag) "Event(set)" else "Event(clear)"
 }

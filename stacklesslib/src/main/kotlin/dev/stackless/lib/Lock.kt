@@ -22,6 +22,7 @@ public class Lock : TaskletLock() {
 
     /** Takes the lock if it is free now; never waits. */
     override fun tryAcquire(): Boolean {
+        home.check(this)
         if (!held) {
             held = true
             return true
@@ -36,6 +37,7 @@ public class Lock : TaskletLock() {
      * @throws IllegalStateException "release unlocked lock" if it is not locked.
      */
     override fun release() {
+        home.check(this)
         check(held) { "release unlocked lock" }
         val q = waiters
         if (q == null || q.grant() == null) held = false

@@ -30,6 +30,7 @@ public class RLock : TaskletLock() {
 
     /** Takes the lock if it is free now, or once more if the calling tasklet owns it; never waits. */
     override fun tryAcquire(): Boolean {
+        home.check(this)
         val me = Stackless.current
         val o = owner
         if (o == null) {
@@ -52,6 +53,7 @@ public class RLock : TaskletLock() {
      *   not own the lock (it is free, or held by another tasklet).
      */
     override fun release() {
+        home.check(this)
         val o = owner
         check(o != null && o === Stackless.current) { "cannot release un-acquired lock" }
         if (--count == 0) handOff()

@@ -32,6 +32,7 @@ public open class Semaphore(value: Int = 1) : TaskletLock() {
 
     /** Takes a permit if one is available now; never waits. */
     override fun tryAcquire(): Boolean {
+        home.check(this)
         if (permits > 0) {
             permits--
             return true
@@ -41,6 +42,7 @@ public open class Semaphore(value: Int = 1) : TaskletLock() {
 
     /** Gives a permit back: to the longest waiter if there is one, else to [value]. Never switches. */
     override fun release() {
+        home.check(this)
         val q = waiters
         if (q == null || q.grant() == null) permits++
     }

@@ -14,6 +14,9 @@ public abstract class TaskletLock internal constructor() {
     /** The waiters, created on the first wait; a release hands over to them with [WaitQueue.grant]. */
     internal var waiters: WaitQueue? = null
 
+    /** The thread whose tasklets use it: every [tryAcquire] and [release] checks it. */
+    internal val home: HomeThread = HomeThread()
+
     /** True when an [acquire] would wait (for [RLock]: some tasklet holds it). */
     public abstract val locked: Boolean
 
@@ -75,5 +78,5 @@ public abstract class TaskletLock internal constructor() {
         }
     }
 
-    private fun queue(): WaitQueue = waiters ?: WaitQueue(::passOn).also { waiters = it }
+    private fun queue(): WaitQueue = waiters ?: WaitQueue(this, ::passOn).also { waiters = it }
 }

@@ -20,15 +20,16 @@ import kotlin.time.Duration
  * timeout that comes after the hand-off replaces the [Wake], but not the hand-off, which the waiter
  * then passes on with [onLostGrant] before it rethrows.
  *
- * Like the primitives built on it, a queue belongs to the tasklets of one thread; nothing here locks.
+ * Like the primitives built on it, a queue belongs to the tasklets of one thread; nothing here locks
+ * ([HomeThread] refuses use from another thread).
  */
 @OptIn(InternalStacklessApi::class)
-internal class WaitQueue(private val onLostGrant: () -> Unit) {
+internal class WaitQueue(owner: Any, private val onLostGrant: () -> Unit) {
     private var head: Waiter? = null
     private var tail: Waiter? = null
 
-    /** Where the waiters block. */
-    @JvmField internal val place: Channel<Unit> = Channel()
+    /** Where the waiters block; deadlock reports and tasklet descriptions name [owner] for it. */
+    @JvmField internal val place: Channel<Unit> = Channel<Unit>().apply { waitingFor = owner }
 
     /**
      * Blocks the calling tasklet with [block] (a receive on [place]) until [grant] picks it (true) or

@@ -290,22 +290,23 @@ public class Channel<T> : java.io.Serializable {
      *
      * Until its thread applies the wake-up, [target] stays blocked for that thread and keeps
      * [Tasklet.channel]: a throw from there finds it still on this channel but no longer waiting
-     * ([isWaiting] false), and knows that the wake-up is already in its inbox, since it is posted
-     * under the channel's lock. Called under the lock.
+     * ([Tasklet.wakePending]), and knows that the wake-up is already in its inbox, since it is
+     * posted under the channel's lock. Called under the lock.
      */
     private fun wakeRemote(me: Tasklet, target: Tasklet): Boolean {
         val ts = target.scheduler ?: return false
         // Read before posting: once the mail is out, target's thread may overwrite its tempval.
         val theirs = target.tempval
-        if (!ts.postWake(Mail(Mail.WAKE, target, me.tempval)) { unlinkWaiter(target) }) return false
+        val posted = ts.postWake(Mail(Mail.WAKE, target, me.tempval)) {
+            unlinkWaiter(target)
+            target.wakePending = true
+        }
+        if (!posted) return false
         me.tempval = theirs
         // The caller holds a result now, like any partner of a completed rendezvous.
         me.opDone = true
         return true
     }
-
-    /** True while [t] is linked in the waiters: not yet matched (its [Tasklet.channel] may still say this channel). */
-    private fun isWaiting(t: Tasklet): Boolean = t.prevLink != null || head === t
 
     // ---------------------------------------------------------------------------------------------
     // Sharing between threads
@@ -351,7 +352,7 @@ public class Channel<T> : java.io.Serializable {
 
     /** Takes [t] out of the waiters; false if it no longer waits here (matched by another thread meanwhile). */
     internal fun withdraw(s: Scheduler?, t: Tasklet): Boolean = guard(s) {
-        if (t.channel !== this || !isWaiting(t)) return@guard false
+        if (t.channel !== this || t.wakePending) return@guard false
         removeWaiter(t)
         true
     }

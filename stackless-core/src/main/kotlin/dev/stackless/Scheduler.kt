@@ -995,6 +995,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     private fun wake(t: Tasklet, v: Any?) {
         t.blocked = 0
         t.channel = null
+        t.wakePending = false
         if (t.inRunQueue) {
             // Thrown to after the match but before this mail: the value comes first, the exception after.
             val bomb = t.tempval

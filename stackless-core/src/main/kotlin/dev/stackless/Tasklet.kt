@@ -47,6 +47,14 @@ public class Tasklet private constructor(
     /** The channel this tasklet waits on, with [blocked] giving the direction. */
     @JvmField internal var channel: Channel<*>? = null
 
+    /**
+     * Matched on [channel] by another thread, which took it out of the channel's waiters and posted
+     * its wake-up: until its own thread applies that, it is blocked but no longer waiting. Set by the
+     * matching thread under the channel's lock; read under it ([Channel.withdraw]); cleared by its
+     * own thread when it applies the wake-up.
+     */
+    @JvmField internal var wakePending: Boolean = false
+
     /** A soft tasklet's suspended continuation (also before it starts); null while it runs. */
     @JvmField internal var frame: Continuation<Any?>? = null
 

@@ -184,4 +184,75 @@ class CrossThreadJavaTest {
             assertFalse(t.getAlive());
         });
     }
+
+    @Test
+    void aValueHandedToAJavaTaskletWhoseThreadEndsIsReceivedBeforeItIsKilled() {
+        fresh(() -> {
+            Channel<Integer> ch = new Channel<>();
+            ch.open(); // this thread uses the channel first
+            CountDownLatch idle = new CountDownLatch(1);
+            CountDownLatch sent = new CountDownLatch(1);
+            CountDownLatch finished = new CountDownLatch(1);
+            AtomicReference<String> log = new AtomicReference<>("nothing");
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread worker = new Thread(() -> {
+                try {
+                    Tasklet.of(() -> {
+                        try {
+                            log.set("received " + ch.receiveBlocking());
+                            Stackless.scheduleBlocking();
+                            log.set(log.get() + ", not killed");
+                        } catch (TaskletExit e) {
+                            log.set(log.get() + ", then killed");
+                            throw e;
+                        } finally {
+                            finished.countDown();
+                        }
+                    }).setup();
+                    Stackless.run();
+                    idle.countDown();
+                    pass(sent, "the send"); // plain code until the send has happened; then the thread ends
+                } catch (Throwable e) {
+                    failure.set(e);
+                    idle.countDown();
+                }
+            }, "ends-with-a-value");
+            worker.start();
+            while (idle.getCount() > 0) Stackless.scheduleBlocking(); // hands the channel over when asked
+            ch.sendBlocking(42);
+            sent.countDown();
+            join(worker, GUARD_MS);
+            rethrow(failure.get());
+            pass(finished, "the Java tasklet's finally block");
+            assertEquals("received 42, then killed", log.get());
+        });
+    }
+
+    @Test
+    void aChannelCallbackThatKillsTheWaitingPartnerPendingLeavesTheChannelWhole() {
+        fresh(() -> {
+            Channel<String> ch = new Channel<>();
+            List<String> log = new ArrayList<>();
+            Tasklet first = Tasklet.of(() -> {
+                try {
+                    ch.receiveBlocking();
+                } catch (TaskletExit e) {
+                    log.add("first killed");
+                }
+            }).setup();
+            Tasklet.of(() -> log.add("second got " + ch.receiveBlocking())).setup();
+            Stackless.run();
+            ChannelCallback old = Stackless.setChannelCallback((c, t, sending, willBlock) -> {
+                if (sending && t.isMain() && first.getAlive()) first.killBlocking(true);
+            });
+            try {
+                ch.sendBlocking("v");
+            } finally {
+                Stackless.setChannelCallback(old);
+            }
+            Stackless.run();
+            assertEquals(List.of("second got v", "first killed"), log);
+            assertEquals(0, ch.getBalance());
+        });
+    }
 }

@@ -44,23 +44,25 @@ class ChannelStressTest : FunSpec({
         }
     }
 
-    test("chaos: 3 threads x 300 tasklets (24 hard) exchange 27,000 messages under kills, throws, timeouts and closes") {
+    test("chaos: 3 threads x 60 tasklets (12 hard) exchange 54,000 messages under kills, throws, timeouts and closes") {
         fresh {
             StressRun(
-                threads = 3, taskletsPerThread = 300, messages = 27_000, channels = 4,
-                killPpm = 400, togglePpm = 200, seed = seed(20_261_207L), timeoutSeconds = 25,
-                throwPpm = 2_000, timeoutPpm = 20_000, hardPerThread = 4,
+                threads = 3, taskletsPerThread = 60, messages = 54_000, channels = 4,
+                killPpm = 200, togglePpm = 200, seed = seed(20_261_207L), timeoutSeconds = 25,
+                throwPpm = 50_000, timeoutPpm = 50_000, hardPerThread = 2, sendLimitNanos = 2_000_000,
+                attackersPerThread = 2,
             ).run()
         }
     }
 
-    test("slow: chaos with 4 threads x 4,000 tasklets (64 hard) and 400,000 messages")
+    test("slow: chaos with 4 threads x 4,000 tasklets (64 hard) and 2,000,000 messages")
         .config(enabledIf = { _: TestCase -> slowEnabled() }, tags = setOf(Slow)) {
             fresh {
                 StressRun(
-                    threads = 4, taskletsPerThread = 4_000, messages = 400_000, channels = 4,
+                    threads = 4, taskletsPerThread = 4_000, messages = 2_000_000, channels = 4,
                     killPpm = 100, togglePpm = 20, seed = seed(4_000L), timeoutSeconds = 25,
-                    throwPpm = 500, timeoutPpm = 5_000, hardPerThread = 8,
+                    throwPpm = 20_000, timeoutPpm = 20_000, hardPerThread = 8, sendLimitNanos = 2_000_000,
+                    attackersPerThread = 4,
                 ).run()
             }
         }
@@ -102,6 +104,18 @@ private class StressRun(
     val timeoutPpm: Int = 0,
     /** Pairs of hard tasklets (a sender and a receiver with Java bodies) per thread, among the first tasklets. */
     val hardPerThread: Int = 0,
+    /**
+     * A time limit for every send without a shorter one (0: none). With few tasklets, the last senders
+     * can all pick a channel that no receiver waits on while the receivers wait on the others; a
+     * limit sends them on to another channel.
+     */
+    val sendLimitNanos: Long = 0,
+    /**
+     * Attacker tasklets per thread: until the senders are done, each throws [Poke] (pending or not) to
+     * a random tasklet of its own thread that waits on a channel, and yields; the throw races the
+     * other threads' rendezvous with that tasklet.
+     */
+    val attackersPerThread: Int = 0,
 ) {
     val total = threads * taskletsPerThread
     val senders = total / 2
@@ -191,7 +205,8 @@ private class StressRun(
             throw AssertionError(
                 "seed=$seed: senders finished=$sendersFinished (${sendersDone.count} left, e.g. " +
                     "${blockedSenders.take(5).map { all[it] }}), workers still running: ${hung.map { it.name }}; " +
-                    "channels: ${chans.toList()}; errors: ${errors.toList()}\n$stacks",
+                    "channels: ${chans.toList()}; ${errors.size} errors, first: ${errors.firstOrNull()}\n$stacks",
+                errors.firstOrNull(),
             )
         }
 
@@ -229,7 +244,7 @@ private class StressRun(
         }
         println(
             "ChannelStressTest: seed=$seed: $ok received, $failed sends failed, $unsent never sent " +
-                "(${killedSenders()} senders killed); ${kills.get()} kills, ${throws.get()} throws, ${timeouts.get()} timeouts, " +
+                "(${killedSenders()} senders killed); ${kills.get()} kills, ${throws.get()} throws, ${timeouts.get()} time limits, " +
                 "${toggles.get()} closes/reopens, " +
                 "$kicked receivers ended by the shutdown; senders done in ${(t1 - t0) / 1_000_000} ms, " +
                 "all ended in ${(t2 - t0) / 1_000_000} ms",
@@ -266,6 +281,10 @@ private class StressRun(
                 mine += t
                 t.setup()
             }
+            repeat(attackersPerThread) { a ->
+                val rnd = Random(seed * 7_000_003 + w * 31 + a)
+                Tasklet { attacker(mine, rnd) }.apply { name = "attacker-$w-$a" }.setup()
+            }
             // Every tasklet exists before anyone picks a victim.
             created.countDown()
             created.await()
@@ -291,7 +310,7 @@ private class StressRun(
         try {
             for (id in s * perSender until (s + 1) * perSender) {
                 val ch = chans[rnd.nextInt(channels)]
-                sendOne(id) { limited(rnd) { send(ch, id) } }
+                sendOne(id) { limited(rnd, sendLimitNanos) { send(ch, id) } }
                 try {
                     chaos()
                 } catch (_: Poke) {
@@ -339,7 +358,7 @@ private class StressRun(
         try {
             while (true) {
                 val ch = chans[rnd.nextInt(channels)]
-                val id = receiveOne { limited(rnd) { receive(ch) } } ?: break
+                val id = receiveOne { limited(rnd, 0) { receive(ch) } } ?: break
                 try {
                     if (id >= 0) {
                         received.incrementAndGet(id)
@@ -374,17 +393,36 @@ private class StressRun(
         NO_VALUE
     }
 
-    /** Runs [op], sometimes with a time limit of up to 0.2 ms: a timer of this thread throws [Poke] pending, as stacklesslib's timeout does. */
+    /**
+     * Runs [op], sometimes with a time limit of up to 0.2 ms, else with [limitNanos] if positive: a
+     * timer of this thread throws [Poke] pending at the deadline, as stacklesslib's timeout does.
+     */
     @OptIn(InternalStacklessApi::class)
-    private inline fun <R> limited(rnd: Random, op: () -> R): R {
-        if (rnd.nextInt(1_000_000) >= timeoutPpm) return op()
+    private inline fun <R> limited(rnd: Random, limitNanos: Long, op: () -> R): R {
+        val nanos = if (rnd.nextInt(1_000_000) < timeoutPpm) rnd.nextLong(200_000) else limitNanos
+        if (nanos <= 0) return op()
         timeouts.incrementAndGet()
         val me = Stackless.current
-        val timer = SchedulerLoop.callAt(System.nanoTime() + rnd.nextLong(200_000), 0) { SchedulerLoop.throwPending(me, POKE) }
+        val timer = SchedulerLoop.callAt(System.nanoTime() + nanos, 0) { SchedulerLoop.throwPending(me, POKE) }
         try {
             return op()
         } finally {
             timer.cancel()
+        }
+    }
+
+    private suspend fun attacker(victims: List<Tasklet>, rnd: Random) {
+        try {
+            while (sendersDone.count > 0 && !shutdown) {
+                val v = victims[rnd.nextInt(victims.size)]
+                if (v.blocked != 0) {
+                    throws.incrementAndGet()
+                    v.throwException(POKE, pending = rnd.nextBoolean())
+                }
+                Stackless.schedule()
+            }
+        } catch (e: Throwable) {
+            errors += e
         }
     }
 
@@ -422,7 +460,9 @@ private class StressRun(
      */
     private fun pick(self: Int, rnd: Random): Int {
         val x = rnd.nextInt(1_000_000)
-        val v = rnd.nextInt(total)
+        // Half of the victims are of the caller's own thread: a throw from there races the other
+        // threads' rendezvous with the victim, the hardest case for "nothing lost".
+        val v = if (rnd.nextBoolean()) rnd.nextInt(total) else self - self % taskletsPerThread + rnd.nextInt(taskletsPerThread)
         val canHit = v != self && started.get(v) != 0
         return when {
             x < killPpm -> if (canHit) {

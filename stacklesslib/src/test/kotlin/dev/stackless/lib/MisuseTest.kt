@@ -1,5 +1,6 @@
 package dev.stackless.lib
 
+import dev.stackless.Channel
 import dev.stackless.DeadlockException
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
@@ -9,6 +10,7 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.util.concurrent.atomic.AtomicReference
 import kotlin.concurrent.thread
+import kotlin.time.Duration.Companion.milliseconds
 
 /** Runs [block] on a new plain thread and returns what it threw, or null. */
 private fun fromOtherThread(block: () -> Unit): Throwable? {
@@ -24,7 +26,8 @@ private fun fromOtherThread(block: () -> Unit): Throwable? {
 }
 
 // Misuse that was silent or corrupted state: the per-thread locks used from another thread, a stale
-// wake-up of callOnThread, and a lock whose holder died (issue "Nothing lost under attack", 5 and 6).
+// wake-up of callOnThread, and a lock whose holder died; and a timeout that fired on a game loop's
+// paused tasklet after its receive had completed (issue "Nothing lost under attack", 2, 5 and 6).
 class MisuseTest : StringSpec({
     "a Semaphore released from another thread fails before anything changes" {
         fresh {
@@ -79,6 +82,7 @@ class MisuseTest : StringSpec({
             var stale = 0
             var done = 0
             var atRest = false
+            var inserted = false
             stackless {
                 val worker = Tasklet {
                     repeat(rounds) {
@@ -86,18 +90,22 @@ class MisuseTest : StringSpec({
                         atRest = true
                         Stackless.scheduleRemove()
                         atRest = false
+                        // Only the tasklet below puts it back, and says so first.
+                        if (!inserted) stale++
+                        inserted = false
                         done++
                     }
                 }.setup()
                 Tasklet {
-                    repeat(rounds) {
-                        while (!(atRest && worker.paused)) Stackless.schedule()
+                    while (worker.alive) {
+                        while (worker.alive && !(atRest && worker.paused)) Stackless.schedule()
+                        if (!worker.alive) break
                         // Give a stale wake-up from the pool thread the time to arrive and be applied.
-                        repeat(20) {
-                            Stackless.schedule()
-                            if (!worker.paused) stale++
+                        repeat(20) { Stackless.schedule() }
+                        if (worker.paused) {
+                            inserted = true
+                            worker.insert()
                         }
-                        if (worker.paused) worker.insert()
                         Stackless.schedule()
                     }
                 }.setup()
@@ -122,6 +130,29 @@ class MisuseTest : StringSpec({
             val e = shouldThrow<DeadlockException> { lock.acquireBlocking() }
             e.message!! shouldContain "main is waiting for RLock(owner=Tasklet(holder, not alive), count=1)"
             lock.locked shouldBe true
+        }
+    }
+
+    "a timeout that fires in pump() while a watchdog keeps its tasklet paused after a completed receive keeps the value" {
+        fresh {
+            val ch = Channel<Int>()
+            var got = "nothing"
+            Tasklet { ch.send(1) }.setup()
+            val victim = Tasklet {
+                got = try {
+                    "received " + timeout(1.milliseconds) { ch.receive() }
+                } catch (e: TaskletTimeoutException) {
+                    "timed out"
+                }
+            }.setup()
+            // The game loop: a frame of one tick; the receive completes, then the budget runs out.
+            Stackless.run(1) shouldBe victim
+            val due = System.nanoTime() + 2_000_000
+            while (System.nanoTime() - due < 0) Thread.onSpinWait()
+            MainLoop.pump() shouldBe 1
+            victim.insert()
+            Stackless.run()
+            got shouldBe "received 1"
         }
     }
 })

@@ -185,11 +185,6 @@ public class Channel<T> : java.io.Serializable {
     internal fun action(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
         if (s.attention != 0) s.attend(me, channelOp = true)
         if (biasedOwner !== s && !ownedBy(s)) return sharedAction(s, me, dir, value)
-        if (canMatch(dir) && head!!.scheduler !== s) {
-            // Its waiter was rebound to another thread while it waited: from now on the channel is shared.
-            share(s)
-            return sharedAction(s, me, dir, value)
-        }
         val old = me.tempval
         me.tempval = if (dir > 0) value else null
         var canDo = canMatch(dir)
@@ -202,7 +197,8 @@ public class Channel<T> : java.io.Serializable {
         if (canDo) {
             val target = head!!
             if (target.scheduler !== s) {
-                // The callback rebound it to another thread.
+                // Rebound to another thread while it waited here: from now on the channel is shared
+                // (a channel callback then hears of this operation twice).
                 share(s)
                 me.tempval = old
                 return sharedAction(s, me, dir, value)

@@ -59,12 +59,21 @@ class KotlinxInteropTest : StringSpec({
         fresh {
             val self = Thread.currentThread()
             val log = mutableListOf<String>()
+            // The block waits until the other tasklet has run: if it finished before withContext
+            // suspended, withContext would return at once, without leaving the run queue.
+            val otherRan = java.util.concurrent.CountDownLatch(1)
             Tasklet {
-                val where = withContext(Dispatchers.IO) { Thread.currentThread().name }
+                val where = withContext(Dispatchers.IO) {
+                    check(otherRan.await(10, java.util.concurrent.TimeUnit.SECONDS)) { "the other tasklet never ran" }
+                    Thread.currentThread().name
+                }
                 where shouldStartWith "DefaultDispatcher"
                 log += "io back on self: ${Thread.currentThread() === self}"
             }.setup()
-            Tasklet { log += "other" }.setup()
+            Tasklet {
+                log += "other"
+                otherRan.countDown()
+            }.setup()
             Stackless.runAll()
             log shouldBe listOf("other", "io back on self: true")
         }

@@ -47,29 +47,10 @@ import org.jetbrains.lincheck.datastructures.Validate
  * earlier invocations change what the next one runs. The "Invalid execution results" table printed
  * first is the violation itself.
  */
-/**
- * A cross-thread rendezvous has the thread-end watcher started ([ThreadEnds]); do it once before
- * Lincheck runs, so that the watcher's daemon is not started by (and tracked as part of) a scenario.
- */
-private fun startThreadEndWatcher() {
-    val ch = Channel<Int>()
-    val ready = java.util.concurrent.CountDownLatch(1)
-    val other = Thread {
-        Tasklet { ch.receive() }.setup()
-        ready.countDown()
-        Stackless.runAll()
-    }
-    other.start()
-    Stackless.current
-    ready.await()
-    ch.sendBlocking(1)
-    other.join()
-}
-
 class ChannelLincheckTest : FunSpec({
-    // On a thread of its own: a scheduler left on the test runner's thread would keep every later
-    // test from finding a deadlock (a live thread that is not idle could still make progress).
-    beforeSpec { fresh { startThreadEndWatcher() } }
+    // A cross-thread rendezvous has the thread-end watcher's daemon started (ThreadEnds); start it
+    // before Lincheck runs, so that it is not started by, and followed as part of, a scenario.
+    beforeSpec { ThreadEnds.poke() }
 
     test("model checking: send, receive, close, balance and drain from 3 threads are linearizable") {
         fresh {

@@ -243,7 +243,7 @@ class CrossThreadJavaTest {
             Tasklet.of(() -> log.add("second got " + ch.receiveBlocking())).setup();
             Stackless.run();
             ChannelCallback old = Stackless.setChannelCallback((c, t, sending, willBlock) -> {
-                if (sending && t.isMain() && first.getAlive()) first.killBlocking(true);
+                if (c == ch && sending && t.isMain() && first.getAlive()) first.killBlocking(true);
             });
             try {
                 ch.sendBlocking("v");

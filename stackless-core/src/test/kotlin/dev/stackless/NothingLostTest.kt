@@ -258,8 +258,9 @@ class NothingLostTest : FunSpec({
             }.setup()
             Tasklet { log += "second got ${ch.receive()}" }.setup()
             Stackless.run()
-            val old = Stackless.setChannelCallback { _, t, sending, _ ->
-                if (sending && t.isMain && first.alive) first.killBlocking(pending = true)
+            // The callback is global: other threads' channels are none of its business.
+            val old = Stackless.setChannelCallback { c, t, sending, _ ->
+                if (c === ch && sending && t.isMain && first.alive) first.killBlocking(pending = true)
             }
             try {
                 ch.sendBlocking("v")
@@ -278,8 +279,8 @@ class NothingLostTest : FunSpec({
             val r = Tasklet { ch.receive() }.setup()
             Stackless.run()
             val refused = ArrayList<String>()
-            val old = Stackless.setChannelCallback { _, t, _, _ ->
-                if (t.isMain) {
+            val old = Stackless.setChannelCallback { c, t, _, _ ->
+                if (c === ch && t.isMain) {
                     try {
                         r.killBlocking()
                     } catch (e: IllegalStateException) {
@@ -302,7 +303,10 @@ class NothingLostTest : FunSpec({
         fresh {
             val refused = Collections.synchronizedList(ArrayList<String>())
             val log = ArrayList<String>()
+            val me = Thread.currentThread()
+            // The callback is global: only this thread's switches count.
             val old = Stackless.setScheduleCallback { _, _ ->
+                if (Thread.currentThread() !== me) return@setScheduleCallback
                 try {
                     Stackless.scheduleBlocking()
                 } catch (e: IllegalStateException) {

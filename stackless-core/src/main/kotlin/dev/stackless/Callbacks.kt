@@ -32,3 +32,13 @@ public fun interface ErrorHandler {
     /** Handles [error], which ended [tasklet]. */
     public fun onError(tasklet: Tasklet, error: Throwable)
 }
+
+/** Stackless prints and ignores an exception of the schedule callback; the switch proceeds. */
+internal fun notifySafely(cb: ScheduleCallback, prev: Tasklet?, next: Tasklet) {
+    try {
+        cb.onSchedule(prev, next)
+    } catch (e: Throwable) {
+        System.err.println("Exception ignored in: 'Error in scheduling callback'")
+        e.printStackTrace()
+    }
+}

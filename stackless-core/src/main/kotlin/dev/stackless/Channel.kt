@@ -10,7 +10,7 @@ import kotlin.coroutines.jvm.internal.CoroutineStackFrame
 /**
  * A synchronous rendezvous channel with Stackless semantics: a [send] waits for a [receive] and the
  * other way round, tasklets waiting in FIFO order in the channel itself (not in the runnables
- * queue). Who runs after a rendezvous is set by [preference] and [scheduleAll] (spec §3.2).
+ * queue). Who runs after a rendezvous is set by [preference] and [scheduleAll] (docs/stackless.md §3.2).
  *
  * Values may be anything, `null` included; an exception sent with [sendException] is thrown by the
  * receiving side. A value is received exactly once: if a blocked sender is killed, its value is
@@ -28,8 +28,8 @@ import kotlin.coroutines.jvm.internal.CoroutineStackFrame
  * when it is idle (at once if it has ended), and the other thread's operation waits for that.
  */
 public class Channel<T> : java.io.Serializable {
-    @JvmField internal var head: Tasklet? = null
-    @JvmField internal var tail: Tasklet? = null
+    @JvmField @JvmSynthetic internal var head: Tasklet? = null
+    @JvmField @JvmSynthetic internal var tail: Tasklet? = null
     private var balanceField: Int = 0
     private var preferenceField: Int = -1
     @Volatile private var closingField: Boolean = false
@@ -38,14 +38,14 @@ public class Channel<T> : java.io.Serializable {
      * The scheduler that uses this channel without a lock (the first to use it), [SHARED] once
      * another thread has used it too (every operation then locks the channel), or null before use.
      */
-    @Volatile @Transient @JvmField internal var owner: Any? = null
+    @Volatile @Transient @JvmField @JvmSynthetic internal var owner: Any? = null
 
     /**
      * [owner] as its owner last saw it, read without a fence on the hot path. Only the owner makes
      * [owner] point to itself or hands it over, both on its own thread, so this plain copy is exact
      * for the question the owner asks ("is it mine?"); any other thread finds it is not theirs.
      */
-    @Transient @JvmField internal var biasedOwner: Scheduler? = null
+    @Transient @JvmField @JvmSynthetic internal var biasedOwner: Scheduler? = null
 
     /**
      * What a tasklet waiting here is waiting for, when the channel stands in for something else (a
@@ -107,7 +107,7 @@ public class Channel<T> : java.io.Serializable {
 
     /** The blocking twin of [send]. */
     public fun sendBlocking(value: T) {
-        Scheduler.blocking { s, me -> action(s, me, SEND, value) }
+        Scheduler.blockingSwitchPoint { s, me -> action(s, me, SEND, value) }
     }
 
     /**
@@ -122,7 +122,7 @@ public class Channel<T> : java.io.Serializable {
 
     /** The blocking twin of [receive]. */
     @Suppress("UNCHECKED_CAST")
-    public fun receiveBlocking(): T = Scheduler.blocking { s, me -> action(s, me, RECEIVE, null) } as T
+    public fun receiveBlocking(): T = Scheduler.blockingSwitchPoint { s, me -> action(s, me, RECEIVE, null) } as T
 
     /**
      * Sends [e] to be thrown by the receiver, with the same rendezvous as [send]. (Stackless'
@@ -137,7 +137,7 @@ public class Channel<T> : java.io.Serializable {
 
     /** The blocking twin of [sendException]. */
     public fun sendExceptionBlocking(e: Throwable) {
-        Scheduler.blocking { s, me -> action(s, me, SEND, Bomb(e)) }
+        Scheduler.blockingSwitchPoint { s, me -> action(s, me, SEND, Bomb(e)) }
     }
 
     /**
@@ -178,12 +178,12 @@ public class Channel<T> : java.io.Serializable {
     // ---------------------------------------------------------------------------------------------
 
     /**
-     * One send ([dir] 1) or receive ([dir] -1) by [me], the current tasklet of [s] (spec §3.2).
+     * One send ([dir] 1) or receive ([dir] -1) by [me], the current tasklet of [s] (docs/stackless.md §3.2).
      * Returns true when [me] switched away. Every error leaves tempvals, the queue and the channel
      * as they were.
      */
-    internal fun action(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
-        if (s.attention != 0) s.attend(me, channelOp = true)
+    @JvmSynthetic internal fun action(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
+        if (s.slowPath != 0) s.takeSlowPath(me, channelOp = true)
         if (biasedOwner !== s && !ownedBy(s)) return sharedAction(s, me, dir, value)
         val old = me.tempval
         me.tempval = if (dir > 0) value else null
@@ -235,7 +235,7 @@ public class Channel<T> : java.io.Serializable {
         return preferTarget
     }
 
-    /** Who runs after [match] (spec §3.2); true when [me] switched away. */
+    /** Who runs after [match] (docs/stackless.md §3.2); true when [me] switched away. */
     private fun afterMatch(s: Scheduler, me: Tasklet, target: Tasklet, preferTarget: Boolean): Boolean {
         if (preferTarget) {
             s.insertAfter(me, target)
@@ -313,7 +313,7 @@ public class Channel<T> : java.io.Serializable {
      * over at its next switch or idle moment, an ended one at once. [s] is null for a thread without
      * a scheduler (closing a channel from a plain thread), which never owns one.
      */
-    internal fun ownedBy(s: Scheduler?): Boolean {
+    @JvmSynthetic internal fun ownedBy(s: Scheduler?): Boolean {
         while (true) {
             val o = owner
             when {
@@ -337,17 +337,17 @@ public class Channel<T> : java.io.Serializable {
     }
 
     /** Called by the owner on its own thread, between operations: from now on everyone locks. */
-    internal fun share(s: Scheduler) {
+    @JvmSynthetic internal fun share(s: Scheduler) {
         if (biasedOwner === s) biasedOwner = null
         OWNER.compareAndSet(this, s, SHARED)
     }
 
     /** Runs [block] with the channel's state safe to change for [s]: unlocked if it owns it, else under the lock. */
-    internal inline fun <R> guard(s: Scheduler?, block: () -> R): R =
+    @JvmSynthetic internal inline fun <R> guard(s: Scheduler?, block: () -> R): R =
         if (ownedBy(s)) block() else synchronized(this) { block() }
 
     /** Takes [t] out of the waiters; false if it no longer waits here (matched by another thread meanwhile). */
-    internal fun withdraw(s: Scheduler?, t: Tasklet): Boolean = guard(s) {
+    @JvmSynthetic internal fun withdraw(s: Scheduler?, t: Tasklet): Boolean = guard(s) {
         if (t.channel !== this || t.wakePending) return@guard false
         removeWaiter(t)
         true
@@ -401,18 +401,18 @@ public class Channel<T> : java.io.Serializable {
     }
 
     private fun notifyChannel(s: Scheduler, cb: ChannelCallback, me: Tasklet, dir: Int, canDo: Boolean, old: Any?) {
-        s.attention += Scheduler.CALLBACK
+        s.slowPath += IN_CHANNEL_CALLBACK
         try {
             cb.onChannel(this, me, dir > 0, !canDo)
         } catch (e: Throwable) {
             me.tempval = old
             throw e
         } finally {
-            s.attention -= Scheduler.CALLBACK
+            s.slowPath -= IN_CHANNEL_CALLBACK
         }
     }
 
-    internal fun addWaiter(t: Tasklet, dir: Int) {
+    @JvmSynthetic internal fun addWaiter(t: Tasklet, dir: Int) {
         val last = tail
         t.prevLink = last
         t.nextLink = null
@@ -423,7 +423,7 @@ public class Channel<T> : java.io.Serializable {
         balanceField += dir
     }
 
-    internal fun removeWaiter(t: Tasklet) {
+    @JvmSynthetic internal fun removeWaiter(t: Tasklet) {
         unlinkWaiter(t)
         t.blocked = 0
         t.channel = null
@@ -525,8 +525,6 @@ public class Channel<T> : java.io.Serializable {
     }
 
     private companion object {
-        const val SEND = 1
-        const val RECEIVE = -1
         val NONE = Any()
 
         /** [owner] of a channel used by several threads. */
@@ -536,3 +534,9 @@ public class Channel<T> : java.io.Serializable {
         private const val serialVersionUID = 1L
     }
 }
+
+/** The direction of a send, as in [Tasklet.blocked] and the channel's balance. */
+private const val SEND = 1
+
+/** The direction of a receive. */
+private const val RECEIVE = -1

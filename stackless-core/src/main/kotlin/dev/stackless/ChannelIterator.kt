@@ -6,7 +6,7 @@ package dev.stackless
  * [NoSuchElementException] was sent; [next] returns the value received.
  */
 public interface ChannelIterator<T> {
-    /** Receives the next value; false when the iteration is over (spec §3.6). */
+    /** Receives the next value; false when the iteration is over (docs/stackless.md §3.6). */
     public suspend operator fun hasNext(): Boolean
 
     /** The value received by the last [hasNext]. */

@@ -42,7 +42,7 @@ internal class Mail(
         /** A kotlinx.coroutines resumption of [tasklet]; [value] is the block to run as the tasklet. */
         const val RESUME = 10
 
-        /** [SchedulerLoop.wakeForeign]: insert [tasklet] if it still is in the wait whose [Tasklet.foreignEpoch] is [value]. */
+        /** [SchedulerHooks.wakeForeign]: insert [tasklet] if it still is in the wait whose [Tasklet.foreignEpoch] is [value]. */
         const val WAKE_FOREIGN = 11
     }
 }
@@ -56,7 +56,7 @@ internal class Inbox {
     /** The last mail taken (or the initial stub); its [Mail.next] is the first mail waiting. Consumer only. */
     private var head: Mail = Mail(-1, null, null)
 
-    @Volatile @JvmField internal var tail: Mail = head
+    @Volatile @JvmField @JvmSynthetic internal var tail: Mail = head
 
     /** Appends [m]; safe from any thread. */
     fun post(m: Mail) {

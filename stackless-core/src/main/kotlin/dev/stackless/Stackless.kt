@@ -94,12 +94,12 @@ public object Stackless {
     private const val RUN_ALL = -1L
 
     private fun runWatched(ticks: Long, nanos: Long, soft: Boolean, total: Boolean, threadblock: Boolean): Tasklet? =
-        Scheduler.blocking { s, me -> s.runWatchdog(me, ticks, nanos, soft, total, threadblock) } as? Tasklet
+        Scheduler.blockingSwitchPoint { s, me -> s.runWatchdog(me, ticks, nanos, soft, total, threadblock) } as? Tasklet
 
     /**
      * The suspend form of [run] for tasklet bodies: the calling tasklet becomes a nested watchdog and
      * resumes when nothing else is runnable, when an uncaught exception is thrown to it, or when
-     * someone runs it; the pop rules of spec §4.4 apply to the watchdogs nested inside it.
+     * someone runs it; the pop rules of docs/stackless.md §4.4 apply to the watchdogs nested inside it.
      * Outside a tasklet it is [run].
      */
     public suspend fun runNested(
@@ -131,7 +131,7 @@ public object Stackless {
         val s = Scheduler.forCurrentThread()
         val me = s.current!!
         if (!s.afterSwitchPoint(me, false, yieldPoint = true)) return
-        s.block(me)
+        s.parkUntilResumed(me)
         me.claim()
     }
 
@@ -149,12 +149,12 @@ public object Stackless {
     /** The blocking twin of [schedule]. */
     @JvmStatic
     @JvmOverloads
-    public fun scheduleBlocking(retval: Any? = current): Any? = Scheduler.blocking { s, me -> s.schedule(me, retval) }
+    public fun scheduleBlocking(retval: Any? = current): Any? = Scheduler.blockingSwitchPoint { s, me -> s.schedule(me, retval) }
 
     /**
      * Like [schedule], but the caller leaves the runnables queue (becomes paused) until someone
      * inserts or runs it; returns its tempval then ([retval] unless replaced meanwhile). With nothing
-     * else runnable, the watchdog is woken (spec §4.8).
+     * else runnable, the watchdog is woken (docs/stackless.md §4.8).
      *
      * @throws DeadlockException when nothing is runnable and the watchdog itself is blocked.
      */
@@ -168,7 +168,7 @@ public object Stackless {
     @JvmStatic
     @JvmOverloads
     public fun scheduleRemoveBlocking(retval: Any? = current): Any? =
-        Scheduler.blocking { s, me -> s.scheduleRemove(me, retval) }
+        Scheduler.blockingSwitchPoint { s, me -> s.scheduleRemove(me, retval) }
 
     private fun self(retval: Any?): Any? = if (retval === SELF) current else retval
 

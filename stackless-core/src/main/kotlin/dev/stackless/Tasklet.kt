@@ -20,7 +20,7 @@ import kotlin.coroutines.intrinsics.suspendCoroutineUninterceptedOrReturn
  * tasklet's name and state.
  */
 public class Tasklet private constructor(
-    @Transient @JvmField internal var scheduler: Scheduler?,
+    @Transient @JvmField @JvmSynthetic internal var scheduler: Scheduler?,
     body: Any?,
 ) : java.io.Serializable {
 
@@ -28,24 +28,46 @@ public class Tasklet private constructor(
     @JvmOverloads
     public constructor(body: (suspend () -> Unit)? = null) : this(Scheduler.forCurrentThread(), body)
 
+    // State table: the legal combinations of the flags below, for a tasklet of scheduler s. Every
+    // other combination is a bug; checkInvariants() (Invariants.kt) checks this table.
+    //
+    //   state             aliveFlag inRunQueue blocked channel foreignWaiting  entered by
+    //   bound             false     false      0       null    false           constructor, bind()
+    //   runnable          true      true       0       null    false           setup(), insert(), a match, a wake-up
+    //   current           true      true       0       null    false           a switch (s.current === this)
+    //   blocked           true      false      ±1      ch      false           send()/receive() with no partner
+    //   matched remotely  true      false*     ±1      ch      false           another thread's match (wakePending)
+    //   paused            true      false      0       null    false           remove(), scheduleRemove(), switch(), an interrupt
+    //   foreign wait      true      false      0       null    true            a kotlinx suspension (s.foreignWaits counts it)
+    //   dead              false     false      0       null    false           its body returned or threw, kill()
+    //
+    // * true if a throw made it runnable before its wake-up mail was applied; wake() then keeps the
+    //   value and defers the exception.
+    //
+    // Orthogonal flags: opDone (its last channel operation completed and it has not run since: a
+    // throw waits in pendingError, counted in s.slowPath, instead of replacing the result);
+    // inWatchdogStack (inside Stackless.run(), on s.watchdogs); atomicFlag; isMainFlag. A soft
+    // tasklet has a frame while it is suspended and none while it runs; a hard tasklet has its
+    // hardBody until its carrier starts, then a carrier, never both.
+
     // Links of the runnables queue (circular) or of a channel's waiters (linear).
-    @JvmField internal var nextLink: Tasklet? = null
-    @JvmField internal var prevLink: Tasklet? = null
+    @JvmField @JvmSynthetic internal var nextLink: Tasklet? = null
+    @JvmField @JvmSynthetic internal var prevLink: Tasklet? = null
 
     // Links of the scheduler's registry of alive tasklets, and whose registry holds them: after a
     // bindThread() to another thread the old one lets go first, on its own thread.
-    @JvmField internal var allNext: Tasklet? = null
-    @JvmField internal var allPrev: Tasklet? = null
-    @Transient @JvmField internal var registry: Scheduler? = null
+    @JvmField @JvmSynthetic internal var allNext: Tasklet? = null
+    @JvmField @JvmSynthetic internal var allPrev: Tasklet? = null
+    @Transient @JvmField @JvmSynthetic internal var registry: Scheduler? = null
 
     /** Its last channel operation completed and it has not run since: a throw must not replace the result. */
-    @JvmField internal var opDone: Boolean = false
+    @JvmField @JvmSynthetic internal var opDone: Boolean = false
 
     /** An exception thrown to it while [opDone] (or while it was running): raised at its next switch point. */
-    @JvmField internal var pendingError: Throwable? = null
+    @JvmField @JvmSynthetic internal var pendingError: Throwable? = null
 
     /** The channel this tasklet waits on, with [blocked] giving the direction. */
-    @JvmField internal var channel: Channel<*>? = null
+    @JvmField @JvmSynthetic internal var channel: Channel<*>? = null
 
     /**
      * Matched on [channel] by another thread, which took it out of the channel's waiters and posted
@@ -53,40 +75,40 @@ public class Tasklet private constructor(
      * matching thread under the channel's lock; read under it ([Channel.withdraw]); cleared by its
      * own thread when it applies the wake-up.
      */
-    @JvmField internal var wakePending: Boolean = false
+    @JvmField @JvmSynthetic internal var wakePending: Boolean = false
 
     /** A soft tasklet's suspended continuation (also before it starts); null while it runs. */
-    @JvmField internal var frame: Continuation<Any?>? = null
+    @JvmField @JvmSynthetic internal var frame: Continuation<Any?>? = null
 
     /**
      * Suspended in a kotlinx.coroutines function (`delay`, `withContext`, …) rather than at a
      * Stackless switch point: out of the run queue until its resumption is dispatched back.
      */
-    @JvmField internal var foreignWaiting: Boolean = false
+    @JvmField @JvmSynthetic internal var foreignWaiting: Boolean = false
 
     /** Resumptions dispatched to this tasklet by kotlinx.coroutines, run in order when it runs. */
-    @Transient @JvmField internal var foreignResumes: ArrayDeque<Runnable>? = null
+    @Transient @JvmField @JvmSynthetic internal var foreignResumes: ArrayDeque<Runnable>? = null
 
     /** The `delay` this tasklet waits in, which a kill or throw cancels at once. */
-    @Transient @JvmField internal var foreignCancel: kotlinx.coroutines.CancellableContinuation<*>? = null
+    @Transient @JvmField @JvmSynthetic internal var foreignCancel: kotlinx.coroutines.CancellableContinuation<*>? = null
 
     /**
-     * Counts the waits for another thread this tasklet began and ended ([SchedulerLoop.beginForeignWait]):
+     * Counts the waits for another thread this tasklet began and ended ([SchedulerHooks.beginForeignWait]):
      * a wake-up posted during one wait is dropped if it arrives after that wait has ended.
      */
-    @Volatile @JvmField internal var foreignEpoch: Int = 0
+    @Volatile @JvmField @JvmSynthetic internal var foreignEpoch: Int = 0
 
     /** A hard tasklet's body until its carrier thread starts. */
-    @JvmField internal var hardBody: Runnable? = null
+    @JvmField @JvmSynthetic internal var hardBody: Runnable? = null
 
     /** The thread this tasklet's Java frames live on: hard tasklets, the main tasklet, pinned soft tasklets. */
-    @Transient @JvmField internal var carrier: Thread? = null
+    @Transient @JvmField @JvmSynthetic internal var carrier: Thread? = null
 
-    @JvmField internal var aliveFlag: Boolean = false
-    @JvmField internal var inRunQueue: Boolean = false
-    @JvmField internal var inWatchdogStack: Boolean = false
-    @JvmField internal var isMainFlag: Boolean = false
-    @JvmField internal var atomicFlag: Boolean = false
+    @JvmField @JvmSynthetic internal var aliveFlag: Boolean = false
+    @JvmField @JvmSynthetic internal var inRunQueue: Boolean = false
+    @JvmField @JvmSynthetic internal var inWatchdogStack: Boolean = false
+    @JvmField @JvmSynthetic internal var isMainFlag: Boolean = false
+    @JvmField @JvmSynthetic internal var atomicFlag: Boolean = false
     private var nameField: String? = null
 
     /**
@@ -98,7 +120,7 @@ public class Tasklet private constructor(
 
     /** 0, or the direction the tasklet is blocked in: 1 waiting to send, -1 waiting to receive. */
     public var blocked: Int = 0
-        internal set
+        @JvmSynthetic internal set
 
     /** When true, a channel operation that would block throws instead ("this tasklet does not like to be blocked."). */
     public var blockTrap: Boolean = false
@@ -146,7 +168,7 @@ public class Tasklet private constructor(
             nameField = value
         }
 
-    internal fun ownerScheduler(): Scheduler =
+    @JvmSynthetic internal fun ownerScheduler(): Scheduler =
         scheduler ?: throw TaskletStateException("tasklet has no thread", this)
 
     // ---------------------------------------------------------------------------------------------
@@ -168,7 +190,7 @@ public class Tasklet private constructor(
     public fun bind(body: suspend () -> Unit): Tasklet = bindAny(body, false)
 
     private fun bindAny(body: Any?, paused: Boolean): Tasklet {
-        // A tasklet whose thread has ended can still be unbound or given a new body (spec §5.4).
+        // A tasklet whose thread has ended can still be unbound or given a new body (docs/stackless.md §5.4).
         val s = scheduler ?: if (paused) throw TaskletStateException("tasklet has no thread", this) else null
         if (s != null && s.current === this) throw TaskletStateException("can't (re)bind the current tasklet", this)
         if (scheduled) throw TaskletStateException("tasklet is scheduled", this)
@@ -287,11 +309,11 @@ public class Tasklet private constructor(
      */
     public suspend fun run(): Any? = suspendCoroutineUninterceptedOrReturn { cont ->
         val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn runBlocking()
-        me.suspendIf(me.ownerScheduler().run(me, this, removeCaller = false), cont)
+        me.suspendIf(me.ownerScheduler().runTasklet(me, this, removeCaller = false), cont)
     }
 
     /** The blocking twin of [run]. */
-    public fun runBlocking(): Any? = Scheduler.blocking { s, me -> s.run(me, this, removeCaller = false) }
+    public fun runBlocking(): Any? = Scheduler.blockingSwitchPoint { s, me -> s.runTasklet(me, this, removeCaller = false) }
 
     /**
      * Like [run], but the caller leaves the runnables queue (becomes paused) until someone inserts,
@@ -299,11 +321,11 @@ public class Tasklet private constructor(
      */
     public suspend fun switch(): Any? = suspendCoroutineUninterceptedOrReturn { cont ->
         val me = cont.taskletOrNull() ?: return@suspendCoroutineUninterceptedOrReturn switchBlocking()
-        me.suspendIf(me.ownerScheduler().run(me, this, removeCaller = true), cont)
+        me.suspendIf(me.ownerScheduler().runTasklet(me, this, removeCaller = true), cont)
     }
 
     /** The blocking twin of [switch]. */
-    public fun switchBlocking(): Any? = Scheduler.blocking { s, me -> s.run(me, this, removeCaller = true) }
+    public fun switchBlocking(): Any? = Scheduler.blockingSwitchPoint { s, me -> s.runTasklet(me, this, removeCaller = true) }
 
     /**
      * Raises [TaskletExit] in this tasklet: at once (it runs before the caller continues) or, with
@@ -330,7 +352,7 @@ public class Tasklet private constructor(
     }
 
     /** Drops the frame of a tasklet whose thread has ended: it is dead, and out of its channel. */
-    internal fun drop() {
+    @JvmSynthetic internal fun drop() {
         channel?.withdraw(Scheduler.forCurrentThreadOrNull(), this)
         blocked = 0
         aliveFlag = false
@@ -365,7 +387,7 @@ public class Tasklet private constructor(
             s.throwPending(this, e)
             return
         }
-        Scheduler.blocking { sc, me -> sc.throwTo(me, this, e, pending) }
+        Scheduler.blockingSwitchPoint { sc, me -> sc.throwTo(me, this, e, pending) }
     }
 
     /** [throwException] with `pending = false` (Stackless' `raise_exception`). */
@@ -420,8 +442,8 @@ public class Tasklet private constructor(
         }
     }
 
-    /** Its thread ended (spec §5.4): it stops where it is; one blocked on a channel stays linked there. */
-    internal fun detachFromThread() {
+    /** Its thread ended (docs/stackless.md §5.4): it stops where it is; one blocked on a channel stays linked there. */
+    @JvmSynthetic internal fun detachFromThread() {
         if (blocked == 0) {
             nextLink = null
             prevLink = null
@@ -437,7 +459,7 @@ public class Tasklet private constructor(
     // Internals used by the scheduler
 
     /** Reads and resets tempval, as a tasklet does when it resumes; throws a pending exception. */
-    internal fun claim(): Any? {
+    @JvmSynthetic internal fun claim(): Any? {
         if (inWatchdogStack) ownerScheduler().popWatchdogs(this)
         opDone = false
         val v = tempval
@@ -447,13 +469,13 @@ public class Tasklet private constructor(
     }
 
     /** The body returned or threw. */
-    internal fun die() {
+    @JvmSynthetic internal fun die() {
         scheduler?.unregister(this)
         opDone = false
         if (pendingError != null) {
             pendingError = null
             val s = scheduler
-            if (s != null && s.attention > 0) s.attention--
+            if (s != null && s.slowPath > 0) s.slowPath--
         }
         aliveFlag = false
         frame = null
@@ -485,7 +507,7 @@ public class Tasklet private constructor(
         @JvmStatic
         public fun of(body: Runnable): Tasklet = Tasklet(Scheduler.forCurrentThread(), body)
 
-        internal fun newMain(s: Scheduler, thread: Thread): Tasklet = Tasklet(s, null).apply {
+        @JvmSynthetic internal fun newMain(s: Scheduler, thread: Thread): Tasklet = Tasklet(s, null).apply {
             isMainFlag = true
             aliveFlag = true
             carrier = thread

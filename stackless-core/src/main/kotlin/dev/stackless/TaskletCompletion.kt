@@ -30,7 +30,7 @@ internal class TaskletCompletion(@JvmField val tasklet: Tasklet) :
 
     override val context: CoroutineContext get() = this
 
-    /** The body returned or threw: end the tasklet (spec §4.9). Runs inside the scheduler's loop. */
+    /** The body returned or threw: end the tasklet (docs/stackless.md §4.9). Runs inside the scheduler's loop. */
     override fun resumeWith(result: Result<Unit>) {
         tasklet.ownerScheduler().taskletEnded(tasklet, result.exceptionOrNull())
     }

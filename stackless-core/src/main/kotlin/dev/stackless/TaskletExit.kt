@@ -9,5 +9,5 @@ package dev.stackless
  */
 public open class TaskletExit(message: String? = null) : Error(message) {
     /** Raised by [Tasklet.kill], which drops a tasklet whose thread has ended instead of failing. */
-    @Transient internal var fromKill: Boolean = false
+    @Transient @JvmField @JvmSynthetic internal var fromKill: Boolean = false
 }

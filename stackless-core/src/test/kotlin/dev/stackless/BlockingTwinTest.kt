@@ -82,7 +82,7 @@ class BlockingTwinTest : FunSpec({
             Stackless.scheduleBlocking()
             nested!!.message!! shouldStartWith "main cannot resume while"
             Stackless.runCount shouldBe 1
-            // main is the watchdog again: spec S#32 and §4.9 hold.
+            // main is the watchdog again: S#32 and docs/stackless.md §4.9 hold.
             Stackless.scheduleRemoveBlocking("x") shouldBe "x"
             Tasklet { throw IllegalArgumentException("boom") }.setup()
             shouldThrow<IllegalArgumentException> { Stackless.scheduleBlocking() }.message shouldBe "boom"

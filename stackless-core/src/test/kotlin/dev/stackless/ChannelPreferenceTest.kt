@@ -5,7 +5,7 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 
 /**
- * The preference table of spec §3.2, in full: send to a waiting receiver and receive from a waiting
+ * The preference table of docs/stackless.md §3.2, in full: send to a waiting receiver and receive from a waiting
  * sender, for preference -1 / 0 / 1, each with and without scheduleAll (which overrides preference).
  *
  * Set-up of every case: the partner P blocks first; then the active tasklet A and two others o1, o2

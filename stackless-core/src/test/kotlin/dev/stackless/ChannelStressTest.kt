@@ -26,7 +26,7 @@ import kotlin.random.Random
  * channel, ends the receivers still waiting by sending them a [NoSuchElementException], then kills
  * every receiver (dead ones are dropped), and joins the workers with a timeout.
  *
- * Checked (spec "nothing lost"): every message id is received exactly once or its sender got an
+ * Checked (docs/nothing-lost.md): every message id is received exactly once or its sender got an
  * exception from that send (never both, never neither); ids a killed sender never reached are never
  * received; every worker's `runAll()` returns with all its tasklets dead and no channel keeps a waiter.
  *
@@ -403,7 +403,7 @@ private class StressRun(
         if (nanos <= 0) return op()
         timeouts.incrementAndGet()
         val me = Stackless.current
-        val timer = SchedulerLoop.callAt(System.nanoTime() + nanos, 0) { SchedulerLoop.throwPending(me, POKE) }
+        val timer = SchedulerHooks.callAt(System.nanoTime() + nanos, 0) { SchedulerHooks.throwPending(me, POKE) }
         try {
             return op()
         } finally {
@@ -412,6 +412,7 @@ private class StressRun(
     }
 
     private suspend fun attacker(victims: List<Tasklet>, rnd: Random) {
+        var steps = 0
         try {
             while (sendersDone.count > 0 && !shutdown) {
                 val v = victims[rnd.nextInt(victims.size)]
@@ -420,6 +421,8 @@ private class StressRun(
                     v.throwException(POKE, pending = rnd.nextBoolean())
                 }
                 Stackless.schedule()
+                // Between two operations of this thread's tasklets: the structures must be whole.
+                if (++steps % INVARIANT_CHECK_INTERVAL == 0) Scheduler.forCurrentThread().checkInvariants()
             }
         } catch (e: Throwable) {
             errors += e
@@ -515,3 +518,6 @@ private class StressRun(
 private class Poke : RuntimeException("poke", null, false, false)
 
 private val POKE = Poke()
+
+/** Attacker steps between two checks of the scheduler's invariants. */
+private const val INVARIANT_CHECK_INTERVAL = 16

@@ -17,7 +17,7 @@ import kotlin.random.Random
 
 /**
  * Random sequences of operations by the main tasklet of a fresh thread on a pool of 5 tasklet slots
- * and 2 channels, run in lock step with a small reference model of the spec's scheduler (§1.2, §2.5–2.11,
+ * and 2 channels, run in lock step with a small reference model of Stackless' scheduler (docs/stackless.md §1.2, §2.5–2.11,
  * §3.2, §4.2–4.4, §4.8, §4.9, §8). After EVERY operation (failed ones included):
  *  - the internal structures are walked: the runnables circle (next/prev agree, contains current, length ==
  *    runCount, members runnable), each channel's waiter list (linear, length == |balance|, members blocked in
@@ -296,6 +296,12 @@ private class QpRun(val sc: QpScenario, val stats: MutableMap<String, Int>) {
 
     private fun checkStructure(where: String) {
         fun bad(msg: String): Nothing = fail("$where: $msg\n${Stackless.dump()}")
+        try {
+            s.checkInvariants()
+            for (ch in chans) ch.checkInvariants()
+        } catch (e: IllegalStateException) {
+            bad(e.message ?: "invariant broken")
+        }
         val place = IdentityHashMap<Tasklet, String>()
         val cur = s.current ?: bad("no current tasklet")
         if (cur !== Stackless.current || cur !== Stackless.main) bad("main is not current after its operation")
@@ -401,7 +407,7 @@ private fun norm(v: Any?): String = when (v) {
 }
 
 // -------------------------------------------------------------------------------------------------
-// The reference model: the spec's queue algebra on plain lists (q[0] is current)
+// The reference model: Stackless' queue algebra (docs/stackless.md §1.2) on plain lists (q[0] is current)
 
 private object QpBody
 

@@ -6,12 +6,12 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.types.shouldBeSameInstanceAs
 
 /**
- * Section A of spec/stackless-scenarios.md (tasklet construction and state): S#1–S#11, plus the
- * even-numbered scenarios S#2–S#10 that spec/stackless.md describes.
+ * Section A of docs/scenarios.md (tasklet construction and state): S#1–S#11, plus the
+ * even-numbered scenarios S#2–S#10 that docs/stackless.md describes.
  *
  * Not tests (prevented by the type system): "tasklet function must be a callable or None",
  * `bind(args=…, kwargs=…)` as a separate form (S#3: Kotlin bodies capture their arguments).
- * S#6: not cited anywhere in spec/stackless.md, so there is no behaviour to test.
+ * S#6: not cited anywhere in docs/stackless.md, so there is no behaviour to test.
  */
 class ScenariosATest : FunSpec({
 
@@ -43,7 +43,7 @@ class ScenariosATest : FunSpec({
         log shouldBe listOf("f 1")
     } }
 
-    test("S#2 (from spec §2.2) bind(f, args) creates the execution but does not queue it: paused") { fresh {
+    test("S#2 (from docs/stackless.md §2.2) bind(f, args) creates the execution but does not queue it: paused") { fresh {
         val log = mutableListOf<String>()
         val t = Tasklet()
         t.bind({ log += "f 1 2" }, paused = true) shouldBeSameInstanceAs t
@@ -69,7 +69,7 @@ class ScenariosATest : FunSpec({
         e.message shouldBe "the tasklet was not bound to a function"
     } }
 
-    test("S#4 (from spec §2.5) insert() of a bound-only or dead tasklet fails") { fresh {
+    test("S#4 (from docs/stackless.md §2.5) insert() of a bound-only or dead tasklet fails") { fresh {
         val bound = Tasklet { }
         shouldThrow<IllegalStateException> { bound.insert() }.message shouldBe
             "You cannot run an unbound(dead) tasklet"
@@ -105,7 +105,7 @@ class ScenariosATest : FunSpec({
         log shouldBe listOf("inside t: tasklet is alive")
     } }
 
-    // S#6: not described in spec/stackless.md (no `S#6` citation).
+    // S#6: not described in docs/stackless.md (no `S#6` citation).
 
     test("S#7 Unbinding a bound/paused tasklet") { fresh {
         val t0 = Tasklet()
@@ -132,7 +132,7 @@ class ScenariosATest : FunSpec({
         log shouldBe listOf("part1")
     } }
 
-    test("S#8 (from spec §2.2) rebinding a paused tasklet discards its execution silently") { fresh {
+    test("S#8 (from docs/stackless.md §2.2) rebinding a paused tasklet discards its execution silently") { fresh {
         val log = mutableListOf<String>()
         val t = Tasklet {
             try {
@@ -170,7 +170,7 @@ class ScenariosATest : FunSpec({
         st(t) shouldBe listOf(F, F, F, F)
     } }
 
-    test("S#10 (from spec §2.4) a tasklet alone in the run queue is its own next/prev") { fresh {
+    test("S#10 (from docs/stackless.md §2.4) a tasklet alone in the run queue is its own next/prev") { fresh {
         val main = Stackless.main
         main.next shouldBeSameInstanceAs main
         main.prev shouldBeSameInstanceAs main

@@ -6,10 +6,10 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.types.shouldBeSameInstanceAs
 
 /**
- * Section B of spec/stackless-scenarios.md (run / switch / insert / remove): S#13–S#25, plus the
- * even-numbered scenarios S#12–S#26 that spec/stackless.md describes.
+ * Section B of docs/scenarios.md (run / switch / insert / remove): S#13–S#25, plus the
+ * even-numbered scenarios S#12–S#26 that docs/stackless.md describes.
  *
- * S#18: not described in spec/stackless.md (no `S#18` citation), so there is no behaviour to test.
+ * S#18: not described in docs/stackless.md (no `S#18` citation), so there is no behaviour to test.
  */
 class ScenariosBTest : FunSpec({
 
@@ -17,7 +17,7 @@ class ScenariosBTest : FunSpec({
     val F = false
     val T = true
 
-    test("S#12 (from spec §1.3) the result of a finished tasklet is discarded: tempval None afterwards") { fresh {
+    test("S#12 (from docs/stackless.md §1.3) the result of a finished tasklet is discarded: tempval None afterwards") { fresh {
         val log = mutableListOf<String>()
         val t = Tasklet {
             log += "t runs"
@@ -54,7 +54,7 @@ class ScenariosBTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#14 (from spec §1.2, §11) t.run() on a queued t: t, after t, the caller, then the ones between") { fresh {
+    test("S#14 (from docs/stackless.md §1.2, §11) t.run() on a queued t: t, after t, the caller, then the ones between") { fresh {
         val log = mutableListOf<String>()
         fun mk(n: String) = Tasklet {
             log += "${n}1"
@@ -95,7 +95,7 @@ class ScenariosBTest : FunSpec({
         )
     } }
 
-    test("S#16 (from spec §2.8) switch(): the caller is paused while away and woken as watchdog") { fresh {
+    test("S#16 (from docs/stackless.md §2.8) switch(): the caller is paused while away and woken as watchdog") { fresh {
         val log = mutableListOf<String>()
         val main = Stackless.main
         val t = Tasklet {
@@ -125,7 +125,7 @@ class ScenariosBTest : FunSpec({
         log shouldBe listOf("true", "false", "main back [true, true, false, false]", "f end")
     } }
 
-    // S#18: not described in spec/stackless.md (no `S#18` citation).
+    // S#18: not described in docs/stackless.md (no `S#18` citation).
 
     test("S#19 switch()/run() to self is a no-op") { fresh {
         val cur = Stackless.current
@@ -148,7 +148,7 @@ class ScenariosBTest : FunSpec({
         log shouldBe listOf("t")
     } }
 
-    test("S#20 (from spec §2.8) switch() errors leave the caller runnable") { fresh {
+    test("S#20 (from docs/stackless.md §2.8) switch() errors leave the caller runnable") { fresh {
         val log = mutableListOf<String>()
         val main = Stackless.main
         val ch = Channel<String>()
@@ -193,7 +193,7 @@ class ScenariosBTest : FunSpec({
         st(q) shouldBe listOf(T, F, F, T)
     } }
 
-    test("S#22 (from spec §2.7) run()/switch() return the caller's tempval") { fresh {
+    test("S#22 (from docs/stackless.md §2.7) run()/switch() return the caller's tempval") { fresh {
         val log = mutableListOf<String>()
         val t = Tasklet { log += "t" }.setup()
         Stackless.current.tempval = "OBJ"
@@ -222,7 +222,7 @@ class ScenariosBTest : FunSpec({
         log shouldBe listOf("a inserts x", "b", "x", "a again", "b again")
     } }
 
-    test("S#24 (from spec §1.2, §11) rotation: a worker's run() of a queued tasklet skips the ones between") { fresh {
+    test("S#24 (from docs/stackless.md §1.2, §11) rotation: a worker's run() of a queued tasklet skips the ones between") { fresh {
         val log = mutableListOf<String>()
         lateinit var c: Tasklet
         Tasklet {
@@ -257,7 +257,7 @@ class ScenariosBTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#26 (from spec §2.8) main's switch(): main comes back only when the queue empties") { fresh {
+    test("S#26 (from docs/stackless.md §2.8) main's switch(): main comes back only when the queue empties") { fresh {
         val log = mutableListOf<String>()
         val main = Stackless.main
         Tasklet { log += "a" }.setup()

@@ -6,10 +6,10 @@ import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.types.shouldBeSameInstanceAs
 
 /**
- * Section C of spec/stackless-scenarios.md (schedule / schedule_remove): S#27–S#35, plus the
- * even-numbered scenarios S#28–S#32 that spec/stackless.md describes.
+ * Section C of docs/scenarios.md (schedule / schedule_remove): S#27–S#35, plus the
+ * even-numbered scenarios S#28–S#32 that docs/stackless.md describes.
  *
- * S#34: not described in spec/stackless.md (no `S#34` citation), so there is no behaviour to test.
+ * S#34: not described in docs/stackless.md (no `S#34` citation), so there is no behaviour to test.
  * S#35: `sys.exc_info()` per tasklet has no JVM equivalent (a caught exception is a local variable of
  * its catch block); the test below only checks that analogue.
  */
@@ -34,7 +34,7 @@ class ScenariosCTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#28 (from spec §4.2) schedule() by the only runnable tasklet returns retval at once") { fresh {
+    test("S#28 (from docs/stackless.md §4.2) schedule() by the only runnable tasklet returns retval at once") { fresh {
         val main = Stackless.main
         Stackless.schedule() shouldBeSameInstanceAs main
         Stackless.schedule("x") shouldBe "x"
@@ -69,7 +69,7 @@ class ScenariosCTest : FunSpec({
         log shouldBe listOf("main 1", "t1 a", "t2 a", "main 2", "t1 b", "t2 b", "main 3 1")
     } }
 
-    test("S#30 (from spec §4.3) schedule_remove(): tempval shows retval while paused and can be replaced") { fresh {
+    test("S#30 (from docs/stackless.md §4.3) schedule_remove(): tempval shows retval while paused and can be replaced") { fresh {
         val log = mutableListOf<String>()
         val t = Tasklet {
             val r = Stackless.scheduleRemove("rv")
@@ -108,7 +108,7 @@ class ScenariosCTest : FunSpec({
         log shouldBe emptyList<String>()
     } }
 
-    test("S#32 (from spec §4.3) schedule_remove by main outside run(): re-inserted, returns at once") { fresh {
+    test("S#32 (from docs/stackless.md §4.3) schedule_remove by main outside run(): re-inserted, returns at once") { fresh {
         val main = Stackless.main
         Stackless.scheduleRemove("x") shouldBe "x"
         st(main) shouldBe listOf(T, T, F, F)
@@ -142,7 +142,7 @@ class ScenariosCTest : FunSpec({
         st(t) shouldBe listOf(F, F, F, F)
     } }
 
-    // S#34: not described in spec/stackless.md (no `S#34` citation).
+    // S#34: not described in docs/stackless.md (no `S#34` citation).
 
     test("S#35 Exception state is per tasklet (JVM analogue: a caught exception stays with its tasklet)") { fresh {
         // sys.exc_info() has no JVM equivalent; check that each tasklet keeps its own caught exception across switches.

@@ -5,7 +5,7 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 
-// Section E of stackless-scenarios.md (channels), S#60–S#101, plus the even-numbered scenarios that
+// Section E of docs/scenarios.md (channels), S#60–S#101, plus the even-numbered scenarios that
 // stackless.md cites (S#70 and S#88 are cited nowhere, so there is nothing to test for them).
 //
 // Python exception mapping used here: ValueError -> IllegalArgumentException, KeyError -> NoSuchFieldException,
@@ -33,7 +33,7 @@ internal fun exE(e: Throwable): String = "${e::class.simpleName}(${e.message?.li
 
 class ScenariosETest : FunSpec({
 
-    test("S#60 (from spec §1.3, §2.4) a blocked sender's tempval is the value it offers; blocked is 1 / -1") { fresh {
+    test("S#60 (from docs/stackless.md §1.3, §2.4) a blocked sender's tempval is the value it offers; blocked is 1 / -1") { fresh {
         val c = Channel<Any?>()
         val c2 = Channel<Any?>()
         val s = Tasklet { c.send("X") }.setup()
@@ -79,7 +79,7 @@ class ScenariosETest : FunSpec({
         }
     } }
 
-    test("S#62 (from spec §3.2, §11) preference -1, SEND to waiting receiver: receiver now, sender after the rest") { fresh {
+    test("S#62 (from docs/stackless.md §3.2, §11) preference -1, SEND to waiting receiver: receiver now, sender after the rest") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<String>()
         Tasklet { log += "receiver got ${c.receive()}" }.setup()
@@ -102,7 +102,7 @@ class ScenariosETest : FunSpec({
         log shouldBe listOf("receiver receives", "receiver got X", "other runs", "S send returned")
     } }
 
-    test("S#64 (from spec §3.2, §11) preference 0, SEND: sender continues, receiver at end") { fresh {
+    test("S#64 (from docs/stackless.md §3.2, §11) preference 0, SEND: sender continues, receiver at end") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<String>()
         c.preference = 0
@@ -126,7 +126,7 @@ class ScenariosETest : FunSpec({
         log shouldBe listOf("receiver receives", "receiver got X", "other runs", "S send returned")
     } }
 
-    test("S#66 (from spec §3.2, §11) preference 1, SEND: sender continues, receiver at end") { fresh {
+    test("S#66 (from docs/stackless.md §3.2, §11) preference 1, SEND: sender continues, receiver at end") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<String>()
         c.preference = 1
@@ -150,7 +150,7 @@ class ScenariosETest : FunSpec({
         log shouldBe listOf("receiver receives", "S send returned", "other runs", "receiver got X")
     } }
 
-    test("S#68 (from spec §3.2, §11) schedule_all: both parties go behind everything queued, partner first") { fresh {
+    test("S#68 (from docs/stackless.md §3.2, §11) schedule_all: both parties go behind everything queued, partner first") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<String>()
         c.scheduleAll = true
@@ -198,7 +198,7 @@ class ScenariosETest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#72 (from spec §3.1) preference defaults to -1 and clamps; scheduleAll defaults to false") { fresh {
+    test("S#72 (from docs/stackless.md §3.1) preference defaults to -1 and clamps; scheduleAll defaults to false") { fresh {
         val c = Channel<Int>()
         c.preference shouldBe -1
         c.scheduleAll shouldBe false
@@ -238,7 +238,7 @@ class ScenariosETest : FunSpec({
         c.queue shouldBe null
     } }
 
-    test("S#74 (from spec §2.11, §3.8) kill() of a blocked sender: TaskletExit inside send(), channel updated") { fresh {
+    test("S#74 (from docs/stackless.md §2.11, §3.8) kill() of a blocked sender: TaskletExit inside send(), channel updated") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<String>()
         val s = Tasklet {
@@ -289,7 +289,7 @@ class ScenariosETest : FunSpec({
         log shouldBe listOf("main kills", "TE", "finally", "main after kill [false, false, false, false] 0", "other")
     } }
 
-    test("S#76 (from spec §3.8) a thrown-to blocked tasklet leaves the channel at once; queue advances") { fresh {
+    test("S#76 (from docs/stackless.md §3.8) a thrown-to blocked tasklet leaves the channel at once; queue advances") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<Int>()
         val r1 = Tasklet {
@@ -361,7 +361,7 @@ class ScenariosETest : FunSpec({
         c.balance shouldBe 0
     } }
 
-    test("S#78 (from spec §3.3) send_exception schedules exactly like send") { fresh {
+    test("S#78 (from docs/stackless.md §3.3) send_exception schedules exactly like send") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<Int>()
         Tasklet {
@@ -408,7 +408,7 @@ class ScenariosETest : FunSpec({
         log shouldBe listOf("sender continues")
     } }
 
-    test("S#80 (from spec §3.4, compatibility decision) blocking sendException while main is in run(): run() returns, the receiver gets it") { fresh {
+    test("S#80 (from docs/stackless.md §3.4, compatibility decision) blocking sendException while main is in run(): run() returns, the receiver gets it") { fresh {
         // Stackless hands the pending exception to the watchdog (run() raises it); this port documents
         // (Channel.sendException) that the blocked sender keeps it for the receiver instead.
         val log = mutableListOf<String>()
@@ -441,7 +441,7 @@ class ScenariosETest : FunSpec({
         c.balance shouldBe 0
     } }
 
-    test("S#82 (from spec §3.5) send_sequence pulls the items lazily, one per rendezvous") { fresh {
+    test("S#82 (from docs/stackless.md §3.5) send_sequence pulls the items lazily, one per rendezvous") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<Int>()
         val items = sequence { for (i in 0..2) { log += "pull $i"; yield(i) } }.asIterable()
@@ -500,7 +500,7 @@ class ScenariosETest : FunSpec({
         c.closed shouldBe true
     } }
 
-    test("S#84 (from spec §3.2 step 4, §3.7) an op that would block on a closing channel fails even with balance != 0; open() clears it") { fresh {
+    test("S#84 (from docs/stackless.md §3.2 step 4, §3.7) an op that would block on a closing channel fails even with balance != 0; open() clears it") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<Int>()
         Tasklet { c.send(1); log += "sent 1" }.setup()
@@ -545,7 +545,7 @@ class ScenariosETest : FunSpec({
         log shouldBe listOf("sent 1", "sent 2")
     } }
 
-    test("S#86 (from spec §3.7) close() wakes nobody; a waiting receiver can still be sent to") { fresh {
+    test("S#86 (from docs/stackless.md §3.7) close() wakes nobody; a waiting receiver can still be sent to") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<String>()
         val r = Tasklet { log += "R got ${c.receive()}" }.setup()
@@ -604,7 +604,7 @@ class ScenariosETest : FunSpec({
         d.closed shouldBe true
     } }
 
-    test("S#90 (from spec §2.4, §3.2 step 4) block_trap: an op that would block fails, before the closing check") { fresh {
+    test("S#90 (from docs/stackless.md §2.4, §3.2 step 4) block_trap: an op that would block fails, before the closing check") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<Int>()
         val main = Stackless.main
@@ -664,7 +664,7 @@ class ScenariosETest : FunSpec({
         }
     } }
 
-    test("S#92 (from spec §4.6) a channel op inside the channel callback fails; the outer op is unharmed") { fresh {
+    test("S#92 (from docs/stackless.md §4.6) a channel op inside the channel callback fails; the outer op is unharmed") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<String>()
         val other = Channel<Int>()
@@ -701,7 +701,7 @@ class ScenariosETest : FunSpec({
         (got[4] === c) shouldBe true
     } }
 
-    test("S#94 (from spec §4.8) a tasklet that would deadlock gets the error itself and is restored; the report names the blocked") { fresh {
+    test("S#94 (from docs/stackless.md §4.8) a tasklet that would deadlock gets the error itself and is restored; the report names the blocked") { fresh {
         val log = mutableListOf<String>()
         val mc = Channel<String>()
         val c2 = Channel<Int>()
@@ -747,7 +747,7 @@ class ScenariosETest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#96 (from spec §4.9) an uncaught exception wakes main blocked in send(); the value is not delivered") { fresh {
+    test("S#96 (from docs/stackless.md §4.9) an uncaught exception wakes main blocked in send(); the value is not delivered") { fresh {
         val log = mutableListOf<String>()
         val c = Channel<String>()
         Tasklet { log += "bad raises"; throw NoSuchFieldException("k") }.setup()
@@ -781,7 +781,7 @@ class ScenariosETest : FunSpec({
         )
     } }
 
-    test("S#98 (from spec §4.8, §4.9) an uncaught deadlock in a tasklet goes to the blocked watchdog") { fresh {
+    test("S#98 (from docs/stackless.md §4.8, §4.9) an uncaught deadlock in a tasklet goes to the blocked watchdog") { fresh {
         val mc = Channel<String>()
         val c2 = Channel<Int>()
         val task = Tasklet { c2.receive() }.also { it.name = "task" }.setup()

@@ -4,8 +4,8 @@ import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 
-// Section F of spec/stackless-scenarios.md: kill / throw / raise_exception / uncaught exceptions, plus the
-// even-numbered S#102–S#120 that spec/stackless.md cites, the error handler (§4.10) and TaskletExit being an Error.
+// Section F of docs/scenarios.md: kill / throw / raise_exception / uncaught exceptions, plus the
+// even-numbered S#102–S#120 that docs/stackless.md cites, the error handler (§4.10) and TaskletExit being an Error.
 //
 // Prevented by the type system (no tests): t.throw() without an exception, t.throw(IndexError(1), 2),
 // t.raise_exception(42), t.throw(42) (S#111); TaskletExit().code and the SystemExit MRO (S#119: TaskletExit is an
@@ -20,7 +20,7 @@ private fun errfunc(): Nothing = throw IndexOutOfBoundsException("from errfunc")
 
 class ScenariosFTest : FunSpec({
 
-    test("S#102 (from spec §3.2) a waiter of an unreferenced channel stays blocked and can still be killed") { fresh {
+    test("S#102 (from docs/stackless.md §3.2) a waiter of an unreferenced channel stays blocked and can still be killed") { fresh {
         // CPython unlinks the waiters of a destroyed channel (they become paused). On the JVM a channel cannot be
         // collected while a tasklet waits on it (the waiter references it), so the waiter simply stays blocked.
         val log = mutableListOf<String>()
@@ -57,7 +57,7 @@ class ScenariosFTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#104 (from spec §2.11) a TaskletExit that escapes the body ends the tasklet silently, finally blocks run") { fresh {
+    test("S#104 (from docs/stackless.md §2.11) a TaskletExit that escapes the body ends the tasklet silently, finally blocks run") { fresh {
         val log = mutableListOf<String>()
         val t = Tasklet {
             try {
@@ -96,7 +96,7 @@ class ScenariosFTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#106 (from spec §1.2, §11) kill() of a queued tasklet rotates the queue like run()") { fresh {
+    test("S#106 (from docs/stackless.md §1.2, §11) kill() of a queued tasklet rotates the queue like run()") { fresh {
         val log = mutableListOf<String>()
         val target = Tasklet {
             try {
@@ -165,7 +165,7 @@ class ScenariosFTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#108 (from spec §2.9, §2.11) throw/kill to the current tasklet raises immediately in the caller") { fresh {
+    test("S#108 (from docs/stackless.md §2.9, §2.11) throw/kill to the current tasklet raises immediately in the caller") { fresh {
         val log = mutableListOf<String>()
         Tasklet {
             try {
@@ -215,7 +215,7 @@ class ScenariosFTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#110 (from spec §2.11) a tasklet that catches TaskletExit lives on") { fresh {
+    test("S#110 (from docs/stackless.md §2.11) a tasklet that catches TaskletExit lives on") { fresh {
         val log = mutableListOf<String>()
         val t = Tasklet {
             try {
@@ -282,7 +282,7 @@ class ScenariosFTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#112 (from spec §2.9, §11) throw: non-pending runs the target first, pending puts it at the end of the round") { fresh {
+    test("S#112 (from docs/stackless.md §2.9, §11) throw: non-pending runs the target first, pending puts it at the end of the round") { fresh {
         for (pending in listOf(false, true)) {
             val log = mutableListOf<String>()
             val target = Tasklet {
@@ -341,7 +341,7 @@ class ScenariosFTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#114 (from spec §2.9) pending throw to a blocked tasklet: off the channel, end of the round, caller continues") { fresh {
+    test("S#114 (from docs/stackless.md §2.9) pending throw to a blocked tasklet: off the channel, end of the round, caller continues") { fresh {
         val log = mutableListOf<String>()
         val ch = Channel<Int>()
         val t = Tasklet {
@@ -377,7 +377,7 @@ class ScenariosFTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#116 (from spec §4.9) the tasklet that switched to the failing one is not notified; the watchdog is") { fresh {
+    test("S#116 (from docs/stackless.md §4.9) the tasklet that switched to the failing one is not notified; the watchdog is") { fresh {
         val log = mutableListOf<String>()
         val bad = Tasklet().bind({ log += "bad runs"; throw IllegalArgumentException("v") }, paused = true)
         val a = Tasklet {
@@ -407,7 +407,7 @@ class ScenariosFTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#118 (from spec §2.11) killing main raises TaskletExit in main at its suspension point, not silenced") {
+    test("S#118 (from docs/stackless.md §2.11) killing main raises TaskletExit in main at its suspension point, not silenced") {
         fresh {
             val log = mutableListOf<String>()
             val k = Tasklet { log += "k kills main"; Stackless.main.kill(); log += "k continues" }.setup()
@@ -446,7 +446,7 @@ class ScenariosFTest : FunSpec({
         (x is Exception) shouldBe false
     } }
 
-    test("S#120 (from spec §4.10) an exception raised by the error handler goes to the watchdog") { fresh {
+    test("S#120 (from docs/stackless.md §4.10) an exception raised by the error handler goes to the watchdog") { fresh {
         val log = mutableListOf<String>()
         try {
             Stackless.setErrorHandler { _, e ->

@@ -7,11 +7,11 @@ import io.kotest.matchers.shouldBe
 import java.io.ByteArrayOutputStream
 import java.io.PrintStream
 
-// Section G of spec/stackless-scenarios.md: atomic, switch_trap, schedule callback, plus the even-numbered
-// S#122–S#128 that spec/stackless.md cites.
+// Section G of docs/scenarios.md: atomic, switch_trap, schedule callback, plus the even-numbered
+// S#122–S#128 that docs/stackless.md cites.
 //
 // Prevented by the type system (no tests): set_atomic('x') (S#121), set_schedule_callback(5) (S#127).
-// No JVM counterpart: set_ignore_nesting / ignore_nesting (S#121; spec §2.13, §4.12: no nesting levels).
+// No JVM counterpart: set_ignore_nesting / ignore_nesting (S#121; docs/stackless.md §2.13, §4.12: no nesting levels).
 
 private fun st(t: Tasklet) = listOf(t.alive, t.scheduled, t.blocked != 0, t.paused)
 
@@ -77,7 +77,7 @@ class ScenariosGTest : FunSpec({
         log shouldBe listOf("inner true main false", "outer true", "after false")
     } }
 
-    test("S#122 (from spec §2.12) atomic does not block explicit switches") { fresh {
+    test("S#122 (from docs/stackless.md §2.12) atomic does not block explicit switches") { fresh {
         val log = mutableListOf<String>()
         val ch = Channel<String>()
         Tasklet {
@@ -259,7 +259,7 @@ class ScenariosGTest : FunSpec({
         }
     } }
 
-    test("S#124 (from spec §4.7) switch_trap allows operations that do not switch") { fresh {
+    test("S#124 (from docs/stackless.md §4.7) switch_trap allows operations that do not switch") { fresh {
         val log = mutableListOf<String>()
         val ch = Channel<String>()
         val rcv = Tasklet { log += "rcv got ${ch.receive()}" }.apply { name = "rcv" }.setup()
@@ -334,7 +334,7 @@ class ScenariosGTest : FunSpec({
         log shouldBe listOf("(main,A)", "(A,B)", "(B,A)", "(A,B)", "(B,main)")
     } }
 
-    test("S#126 (from spec §4.5) schedule callback on channel, kill and end switches; none without a real switch") { fresh {
+    test("S#126 (from docs/stackless.md §4.5) schedule callback on channel, kill and end switches; none without a real switch") { fresh {
         val log = mutableListOf<String>()
         val ch = Channel<Int>()
         Stackless.main // this thread's scheduler exists before the callback is set (no cb(null, main) here)
@@ -411,7 +411,7 @@ class ScenariosGTest : FunSpec({
         }
     } }
 
-    test("S#128 (from spec §4.5) an exception in the schedule callback is printed and ignored") { fresh {
+    test("S#128 (from docs/stackless.md §4.5) an exception in the schedule callback is printed and ignored") { fresh {
         val log = mutableListOf<String>()
         val err = ByteArrayOutputStream()
         val oldErr = System.err

@@ -13,8 +13,8 @@ import kotlin.coroutines.Continuation
 import kotlin.coroutines.EmptyCoroutineContext
 import kotlin.coroutines.startCoroutine
 
-// Section H of stackless-scenarios.md (threads, S#129–S#139), S#57–S#58 (run(threadblock)) and S#100–S#101
-// (channels across threads), plus the cross-thread rules of stackless.md §5, §2.7–2.9, §2.11, §2.14 and §4.8.
+// Section H of docs/scenarios.md (threads, S#129–S#139), S#57–S#58 (run(threadblock)) and S#100–S#101
+// (channels across threads), plus the cross-thread rules of docs/stackless.md §5, §2.7–2.9, §2.11, §2.14 and §4.8.
 //
 // Every test runs its body as the main tasklet of a new thread ("th-main", like `fresh`, with a 10 s guard) and
 // starts other threads with `start(name) { … }`, which returns only once the new thread has its scheduler (a
@@ -182,7 +182,7 @@ class ThreadsTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#130 (from spec §2.7, §2.8, §5.2) run() of another thread's tasklet returns at once; switch() fails") { threaded {
+    test("S#130 (from docs/stackless.md §2.7, §2.8, §5.2) run() of another thread's tasklet returns at once; switch() fails") { threaded {
         val log = syncLog()
         lateinit var t: Tasklet
         val created = CountDownLatch(1)
@@ -249,7 +249,7 @@ class ThreadsTest : FunSpec({
         log.toList() shouldBe listOf("a", "b", "c", "T2 run returned")
     } }
 
-    test("S#132 (from spec §5.2) insert()/remove() of another thread's tasklet act on its queue") { threaded {
+    test("S#132 (from docs/stackless.md §5.2) insert()/remove() of another thread's tasklet act on its queue") { threaded {
         val log = syncLog()
         val c = Channel<String>()
         lateinit var r: Tasklet
@@ -352,7 +352,7 @@ class ThreadsTest : FunSpec({
         )
     } }
 
-    test("S#134 (from spec §5.4, §2.2, §2.9, §2.11, §2.14) methods on tasklets of a dead thread") { threaded {
+    test("S#134 (from docs/stackless.md §5.4, §2.2, §2.9, §2.11, §2.14) methods on tasklets of a dead thread") { threaded {
         val log = syncLog()
         val c = Channel<String>()
         val me = Thread.currentThread().id
@@ -454,7 +454,7 @@ class ThreadsTest : FunSpec({
         u.alive shouldBe false
     } }
 
-    test("S#136 (from spec §2.9, §2.11, §5.2) kill()/throw() of another thread's tasklet act as pending") { threaded {
+    test("S#136 (from docs/stackless.md §2.9, §2.11, §5.2) kill()/throw() of another thread's tasklet act as pending") { threaded {
         val log = syncLog()
         val c = Channel<String>()
         lateinit var k: Tasklet
@@ -530,7 +530,7 @@ class ThreadsTest : FunSpec({
         log.toList() shouldBe listOf("t ran on T2", "T2 main got from t")
     } }
 
-    test("S#138 (from spec §5.4) the end of a thread does not run its soft tasklets") { threaded {
+    test("S#138 (from docs/stackless.md §5.4) the end of a thread does not run its soft tasklets") { threaded {
         val log = syncLog()
         val c = Channel<String>()
         lateinit var runnable: Tasklet
@@ -659,7 +659,7 @@ class ThreadsTest : FunSpec({
         Stackless.runCount shouldBe 1
     } }
 
-    test("S#58 (from spec §4.8, §5.3) run() returns when its tasklets block, even if another thread could wake them") { threaded {
+    test("S#58 (from docs/stackless.md §4.8, §5.3) run() returns when its tasklets block, even if another thread could wake them") { threaded {
         val log = syncLog()
         val c = Channel<String>()
         val go = CountDownLatch(1)
@@ -679,7 +679,7 @@ class ThreadsTest : FunSpec({
         c.balance shouldBe 0
     } }
 
-    test("S#100 (from spec §4.8, §5.3) the last runnable tasklet blocking waits for another thread instead of a deadlock") { threaded {
+    test("S#100 (from docs/stackless.md §4.8, §5.3) the last runnable tasklet blocking waits for another thread instead of a deadlock") { threaded {
         val c1 = Channel<String>()
         val c2 = Channel<String>()
         val go = CountDownLatch(1)
@@ -732,7 +732,7 @@ class ThreadsTest : FunSpec({
     } }
 
     // ---------------------------------------------------------------------------------------------
-    // Channels across threads (spec §5.3)
+    // Channels across threads (docs/stackless.md §5.3)
 
     test("a cross-thread send never switches the caller: preference and scheduleAll are ignored") { threaded {
         val remoteLog = syncLog()
@@ -973,7 +973,7 @@ class ThreadsTest : FunSpec({
     } }
 
     test("two threads whose tasklets wait for each other under runAll(): runAll() returns in both, no hang") { threaded {
-        // The caller of runAll() is a paused watchdog: it is revived (spec §4.8 step 4), the tasklets stay blocked.
+        // The caller of runAll() is a paused watchdog: it is revived (docs/stackless.md §4.8 step 4), the tasklets stay blocked.
         val fromA = Channel<String>()
         val fromB = Channel<String>()
         val bLog = syncLog()

@@ -15,7 +15,7 @@ class WatchdogTest : FunSpec({
     val tttf = listOf(true, true, false, false)
     val tfft = listOf(true, false, false, true)
 
-    test("S#36 (from spec §4.4) run() with nothing else runnable returns null at once") {
+    test("S#36 (from docs/stackless.md §4.4) run() with nothing else runnable returns null at once") {
         fresh {
             Stackless.run() shouldBe null
             Stackless.run(100) shouldBe null
@@ -51,7 +51,7 @@ class WatchdogTest : FunSpec({
         }
     }
 
-    test("S#40 (from spec §4.4) run() returns when the last runnable tasklet blocks") {
+    test("S#40 (from docs/stackless.md §4.4) run() returns when the last runnable tasklet blocks") {
         fresh {
             val ch = Channel<Int>()
             val t = Tasklet { ch.receive() }.setup()
@@ -77,7 +77,7 @@ class WatchdogTest : FunSpec({
         }
     }
 
-    test("S#42 (from spec §4.4) a soft timeout returns null at the next switch and removes nothing") {
+    test("S#42 (from docs/stackless.md §4.4) a soft timeout returns null at the next switch and removes nothing") {
         fresh {
             var i = 0
             val busy = Tasklet { while (true) { i++; Stackless.tick(); if (i % 250 == 0) Stackless.schedule() } }.setup()
@@ -103,7 +103,7 @@ class WatchdogTest : FunSpec({
         }
     }
 
-    test("S#44 (from spec §2.12) under switchTrap the interrupt also waits for the next switch point") {
+    test("S#44 (from docs/stackless.md §2.12) under switchTrap the interrupt also waits for the next switch point") {
         fresh {
             var ticks = 0
             val busy = Tasklet {
@@ -138,7 +138,7 @@ class WatchdogTest : FunSpec({
         }
     }
 
-    test("S#46 (from spec §4.4) the budget is per timeslice unless totaltimeout") {
+    test("S#46 (from docs/stackless.md §4.4) the budget is per timeslice unless totaltimeout") {
         fresh {
             fun coop() = Tasklet { repeat(20) { repeat(50) { Stackless.tick() }; Stackless.schedule() } }
             coop().setup()
@@ -170,7 +170,7 @@ class WatchdogTest : FunSpec({
         }
     }
 
-    test("S#48 (from spec §4.4) an uncaught exception goes to the innermost run()") {
+    test("S#48 (from docs/stackless.md §4.4) an uncaught exception goes to the innermost run()") {
         fresh {
             val log = mutableListOf<String>()
             Tasklet {
@@ -238,7 +238,7 @@ class WatchdogTest : FunSpec({
         }
     }
 
-    test("S#54 (from spec §4.4) a nested timed run() behaves as a plain run(): the first one wins") {
+    test("S#54 (from docs/stackless.md §4.4) a nested timed run() behaves as a plain run(): the first one wins") {
         fresh {
             var innerResult: Tasklet? = Stackless.main
             val busy = Tasklet { while (true) Stackless.tick() }
@@ -274,7 +274,7 @@ class WatchdogTest : FunSpec({
         }
     }
 
-    test("S#56 (from spec §4.4) the outermost timed run() is woken, not the inner ones") {
+    test("S#56 (from docs/stackless.md §4.4) the outermost timed run() is woken, not the inner ones") {
         fresh {
             val log = mutableListOf<String>()
             val busy = Tasklet { while (true) Stackless.tick() }

@@ -2,7 +2,7 @@ package dev.stackless.lib
 
 import dev.stackless.DeadlockException
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
 import kotlin.time.Duration
 
@@ -35,8 +35,8 @@ internal class Budget(private val limit: Duration?) {
     inline fun await(foreign: Boolean, ready: () -> Boolean, park: () -> Unit): Boolean {
         if (ready()) return true
         if (expired()) return false
-        val timer = if (timed) SchedulerLoop.callAt(deadline, 0, WakeUp(Stackless.current)) else null
-        if (foreign) SchedulerLoop.beginForeignWait()
+        val timer = if (timed) SchedulerHooks.callAt(deadline, 0, WakeUp(Stackless.current)) else null
+        if (foreign) SchedulerHooks.beginForeignWait()
         try {
             while (true) {
                 park()
@@ -45,7 +45,7 @@ internal class Budget(private val limit: Duration?) {
             }
         } finally {
             timer?.cancel()
-            if (foreign) SchedulerLoop.endForeignWait()
+            if (foreign) SchedulerHooks.endForeignWait()
         }
     }
 }
@@ -70,9 +70,9 @@ internal suspend fun park(awaited: Any) {
  */
 @OptIn(InternalStacklessApi::class)
 internal fun parkBlocking(awaited: Any) {
-    if (!Stackless.current.isMain || SchedulerLoop.runCount() > 1) {
+    if (!Stackless.current.isMain || SchedulerHooks.runCount() > 1) {
         Stackless.scheduleRemoveBlocking()
-    } else if (!SchedulerLoop.waitForWork()) {
+    } else if (!SchedulerHooks.waitForWork()) {
         throw DeadlockException(
             "Deadlock: the main tasklet waits for $awaited, which nothing can complete " +
                 "(a future completed by another thread must be marked with setRunningOrNotifyCancel() there).",

@@ -1,7 +1,7 @@
 package dev.stackless.lib
 
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
 import java.util.concurrent.Callable
@@ -97,31 +97,31 @@ internal class ThreadCall<R>(
 
     suspend fun await(): R {
         if (waiter.isMain) return awaitBlocking() // called outside a tasklet body
-        SchedulerLoop.beginForeignWait()
+        SchedulerHooks.beginForeignWait()
         try {
             while (state.get() == WAITING) Stackless.scheduleRemove()
         } catch (e: Throwable) {
             abandon(e)
         } finally {
-            SchedulerLoop.endForeignWait()
+            SchedulerHooks.endForeignWait()
         }
         return outcome()
     }
 
     fun awaitBlocking(): R {
-        SchedulerLoop.beginForeignWait()
+        SchedulerHooks.beginForeignWait()
         try {
             while (state.get() == WAITING) {
                 // Always a switch point first: it throws what is pending (a timeout's interrupt) and
                 // refuses to run in a timer callback, neither of which the loop's wait does.
                 Stackless.scheduleRemoveBlocking()
                 // The main tasklet alone comes straight back from scheduleRemove: it parks instead.
-                if (waiter.isMain && state.get() == WAITING && SchedulerLoop.runCount() <= 1) SchedulerLoop.waitForWork()
+                if (waiter.isMain && state.get() == WAITING && SchedulerHooks.runCount() <= 1) SchedulerHooks.waitForWork()
             }
         } catch (e: Throwable) {
             abandon(e)
         } finally {
-            SchedulerLoop.endForeignWait()
+            SchedulerHooks.endForeignWait()
         }
         return outcome()
     }
@@ -133,7 +133,7 @@ internal class ThreadCall<R>(
      */
     private fun abandon(e: Throwable) {
         if (state.compareAndSet(WAITING, ABANDONED)) throw e
-        SchedulerLoop.throwPending(waiter, e)
+        SchedulerHooks.throwPending(waiter, e)
     }
 
     @Suppress("UNCHECKED_CAST")
@@ -157,6 +157,6 @@ internal class ThreadCall<R>(
 internal object ForeignWake {
     fun wake(t: Tasklet) {
         // Killed, blocked elsewhere or its thread ended: it no longer waits for this, and nothing happens.
-        SchedulerLoop.wakeForeign(t)
+        SchedulerHooks.wakeForeign(t)
     }
 }

@@ -1,7 +1,7 @@
 package dev.stackless.lib
 
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
 import java.util.concurrent.Callable
@@ -119,7 +119,7 @@ public class Cancellable {
      */
     public fun cancelPending(vararg args: Any?) {
         val (t, s) = mark(args) ?: return
-        SchedulerLoop.throwPending(t, s)
+        SchedulerHooks.throwPending(t, s)
     }
 
     /** True if [e] is the very exception a cancel of this handle ended its block with. */
@@ -149,7 +149,7 @@ public class Cancellable {
     /** The block ends: a cancel still waiting for the tasklet's next switch point is taken back. */
     private fun exit(me: Tasklet) {
         val s = signal
-        if (s != null && exception == null && SchedulerLoop.retractPending(me, s)) signal = null
+        if (s != null && exception == null && SchedulerHooks.retractPending(me, s)) signal = null
         inside = null
         home = null
     }
@@ -162,7 +162,7 @@ public class Cancellable {
      */
     private fun deliver(args: Array<out Any?>): Tasklet? {
         val (t, s) = mark(args) ?: return null
-        SchedulerLoop.throwPending(t, s)
+        SchedulerHooks.throwPending(t, s)
         return t
     }
 

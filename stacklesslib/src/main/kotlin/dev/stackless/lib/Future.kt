@@ -1,7 +1,7 @@
 package dev.stackless.lib
 
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
 import dev.stackless.TaskletExit
@@ -363,7 +363,7 @@ public class Future<T> {
         @OptIn(InternalStacklessApi::class)
         private fun kill(t: Tasklet) {
             try {
-                SchedulerLoop.throwPending(t, TaskletExit())
+                SchedulerHooks.throwPending(t, TaskletExit())
             } catch (_: IllegalStateException) {
                 // It ended, or its thread did, meanwhile: nothing is left to stop.
             }

@@ -1,7 +1,7 @@
 package dev.stackless.lib
 
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 
 /**
  * The thread whose tasklets use a lock, semaphore, condition, event or barrier: taken at its first
@@ -19,8 +19,8 @@ internal class HomeThread {
     fun check(what: Any) {
         val h = home
         if (h == null) {
-            home = SchedulerLoop.home()
-        } else if (!SchedulerLoop.isHome(h)) {
+            home = SchedulerHooks.home()
+        } else if (!SchedulerHooks.isHome(h)) {
             throw IllegalStateException(
                 "$what belongs to the tasklets of thread '${h.name}' " +
                     "and cannot be used from thread '${Thread.currentThread().name}'",

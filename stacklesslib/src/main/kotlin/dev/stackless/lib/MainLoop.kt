@@ -1,7 +1,7 @@
 package dev.stackless.lib
 
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
 import dev.stackless.Timer
@@ -42,7 +42,7 @@ public object MainLoop {
             while (!loop.stopped) {
                 pump()
                 Stackless.run()
-                if (loop.stopped || !SchedulerLoop.waitForWork()) break
+                if (loop.stopped || !SchedulerHooks.waitForWork()) break
             }
         } finally {
             loop.stopped = false
@@ -59,14 +59,14 @@ public object MainLoop {
     @JvmStatic
     public fun runOnce() {
         checkMain("runOnce")
-        if (SchedulerLoop.runCount() <= 1) SchedulerLoop.waitForWork()
+        if (SchedulerHooks.runCount() <= 1) SchedulerHooks.waitForWork()
         pump()
         Stackless.run()
     }
 
     /** Runs the timers that are due, on the calling tasklet (any tasklet may pump); returns how many ran. */
     @JvmStatic
-    public fun pump(): Int = SchedulerLoop.runDueTimers()
+    public fun pump(): Int = SchedulerHooks.runDueTimers()
 
     /** Makes [run] return after the current iteration (from a callback: once the due callbacks ran). */
     @JvmStatic
@@ -108,10 +108,10 @@ public object MainLoop {
 
     /** Number of timers waiting on this thread's loop. */
     @JvmStatic
-    public val pendingTimers: Int get() = SchedulerLoop.pendingTimers()
+    public val pendingTimers: Int get() = SchedulerHooks.pendingTimers()
 
     private fun schedule(deadline: Long, period: Long, cb: Runnable): Handle =
-        TimerHandle(SchedulerLoop.callAt(deadline, period, LoopCallback(cb, loop())))
+        TimerHandle(SchedulerHooks.callAt(deadline, period, LoopCallback(cb, loop())))
 
     private fun loop(): Loop {
         val main = Stackless.main

@@ -4,7 +4,7 @@ import dev.stackless.Channel
 import dev.stackless.ChannelClosedException
 import dev.stackless.ChannelIterator
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
 
@@ -60,7 +60,7 @@ public class QueueChannel<T> @JvmOverloads constructor(
             receivers.add(t)
             t = t.next
         }
-        for (r in receivers) SchedulerLoop.throwPending(r, ChannelClosedException(CLOSED))
+        for (r in receivers) SchedulerHooks.throwPending(r, ChannelClosedException(CLOSED))
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.stackless.lib
 
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
 import kotlin.time.Duration
@@ -24,7 +24,7 @@ public suspend fun sleep(d: Duration) {
     val deadline = deadlineIn(nanos)
     // Someone may insert the sleeper early: it goes back to sleep for the rest.
     do {
-        val timer = SchedulerLoop.callAt(deadline, 0, WakeUp(me))
+        val timer = SchedulerHooks.callAt(deadline, 0, WakeUp(me))
         try {
             Stackless.scheduleRemove()
         } finally {
@@ -44,14 +44,14 @@ public fun sleepBlocking(d: Duration) {
     val me = Stackless.current
     val deadline = deadlineIn(nanos)
     do {
-        val timer = SchedulerLoop.callAt(deadline, 0, WakeUp(me))
+        val timer = SchedulerHooks.callAt(deadline, 0, WakeUp(me))
         try {
             // Always a switch point first: it throws what is pending (a timeout's interrupt) and
             // refuses to run in a timer callback, neither of which the loop's wait does.
             Stackless.scheduleRemoveBlocking()
             // The main tasklet alone comes straight back from scheduleRemove: it parks instead.
-            if (me.isMain && SchedulerLoop.runCount() <= 1 && deadline - System.nanoTime() > 0) {
-                SchedulerLoop.waitForWork(deadline)
+            if (me.isMain && SchedulerHooks.runCount() <= 1 && deadline - System.nanoTime() > 0) {
+                SchedulerHooks.waitForWork(deadline)
             }
         } finally {
             timer.cancel()

@@ -2,7 +2,7 @@ package dev.stackless.lib
 
 import dev.stackless.DeadlockException
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
 import java.util.function.Consumer
@@ -139,7 +139,7 @@ public abstract class SyncToAsync<T> @JvmOverloads constructor(
 
     private suspend fun await(me: Tasklet): Result<T> {
         if (me.isMain) return awaitBlocking(me) // called outside a tasklet body
-        if (crossThread) SchedulerLoop.beginForeignWait()
+        if (crossThread) SchedulerHooks.beginForeignWait()
         try {
             while (true) {
                 synchronized(lock) {
@@ -151,31 +151,31 @@ public abstract class SyncToAsync<T> @JvmOverloads constructor(
             }
         } finally {
             synchronized(lock) { waiting = false }
-            if (crossThread) SchedulerLoop.endForeignWait()
+            if (crossThread) SchedulerHooks.endForeignWait()
         }
     }
 
     private fun awaitBlocking(me: Tasklet): Result<T> {
-        if (crossThread) SchedulerLoop.beginForeignWait()
+        if (crossThread) SchedulerHooks.beginForeignWait()
         try {
             while (true) {
                 synchronized(lock) {
                     outcome?.let { return it }
                     waiting = true
                 }
-                if (!me.isMain || SchedulerLoop.runCount() > 1) {
+                if (!me.isMain || SchedulerHooks.runCount() > 1) {
                     Stackless.scheduleRemoveBlocking()
                 } else {
                     // The main tasklet alone would come straight back from scheduleRemove: it parks
                     // instead, unless nothing at all (tasklet, timer, other thread) could answer.
-                    if (!SchedulerLoop.waitForWork()) throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.")
+                    if (!SchedulerHooks.waitForWork()) throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.")
                     // A switch point, for a kill or a timeout that came while it was parked.
                     Stackless.scheduleBlocking()
                 }
             }
         } finally {
             synchronized(lock) { waiting = false }
-            if (crossThread) SchedulerLoop.endForeignWait()
+            if (crossThread) SchedulerHooks.endForeignWait()
         }
     }
 
@@ -192,7 +192,7 @@ public abstract class SyncToAsync<T> @JvmOverloads constructor(
      */
     private fun keepArrived(me: Tasklet, e: Throwable): T {
         val arrived = finish() ?: throw e
-        SchedulerLoop.throwPending(me, e)
+        SchedulerHooks.throwPending(me, e)
         return arrived.getOrThrow()
     }
 

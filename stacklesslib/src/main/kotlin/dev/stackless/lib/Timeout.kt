@@ -1,7 +1,7 @@
 package dev.stackless.lib
 
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
 import java.util.concurrent.Callable
@@ -62,7 +62,7 @@ internal class TimeoutScope private constructor(private val tasklet: Tasklet, pr
     /** The timer ran: the interrupt is on its way, or was thrown. */
     @Volatile private var fired = false
 
-    private val timer = SchedulerLoop.callAt(deadlineIn(nanosOf(d)!!), 0, this)
+    private val timer = SchedulerHooks.callAt(deadlineIn(nanosOf(d)!!), 0, this)
 
     override fun run() {
         // An enclosing scope that fired first wins: its interrupt, not yet thrown, must not be
@@ -73,7 +73,7 @@ internal class TimeoutScope private constructor(private val tasklet: Tasklet, pr
             p = p.parent
         }
         fired = true
-        SchedulerLoop.throwPending(tasklet, interrupt)
+        SchedulerHooks.throwPending(tasklet, interrupt)
     }
 
     /** What the scope throws for [e]: its own interrupt becomes a [TaskletTimeoutException]; another scope's passes on. */
@@ -82,7 +82,7 @@ internal class TimeoutScope private constructor(private val tasklet: Tasklet, pr
     /** The scope ends: its timer goes, and an interrupt still waiting for the next switch point is taken back. */
     fun end() {
         timer.cancel()
-        SchedulerLoop.retractPending(tasklet, interrupt)
+        SchedulerHooks.retractPending(tasklet, interrupt)
         if (parent == null) innermost.remove(tasklet, this) else innermost.replace(tasklet, this, parent)
     }
 

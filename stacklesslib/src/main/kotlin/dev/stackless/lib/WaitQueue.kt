@@ -2,7 +2,7 @@ package dev.stackless.lib
 
 import dev.stackless.Channel
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
 import dev.stackless.Tasklet
 import kotlin.time.Duration
@@ -29,7 +29,7 @@ internal class WaitQueue(owner: Any, private val onLostGrant: () -> Unit) {
     private var tail: Waiter? = null
 
     /** Where the waiters block; deadlock reports and tasklet descriptions name [owner] for it. */
-    @JvmField internal val place: Channel<Unit> = Channel<Unit>().apply { waitingFor = owner }
+    @JvmField @JvmSynthetic internal val place: Channel<Unit> = Channel<Unit>().apply { waitingFor = owner }
 
     /**
      * Blocks the calling tasklet with [block] (a receive on [place]) until [grant] picks it (true) or
@@ -39,7 +39,7 @@ internal class WaitQueue(owner: Any, private val onLostGrant: () -> Unit) {
     internal inline fun await(nanos: Long, block: (Channel<Unit>) -> Unit): Boolean {
         val w = Waiter(Stackless.current, this)
         link(w)
-        val timer = if (nanos > 0) SchedulerLoop.callAt(deadlineIn(nanos), 0, w) else null
+        val timer = if (nanos > 0) SchedulerHooks.callAt(deadlineIn(nanos), 0, w) else null
         try {
             while (true) {
                 try {
@@ -89,7 +89,7 @@ internal class WaitQueue(owner: Any, private val onLostGrant: () -> Unit) {
     private fun wake(w: Waiter, state: Int) {
         unlink(w)
         w.state = state
-        SchedulerLoop.throwPending(w.tasklet, Wake)
+        SchedulerHooks.throwPending(w.tasklet, Wake)
     }
 
     /** [w]'s wait ended by an exception: it leaves the queue, or passes on what it was given. */

@@ -12,7 +12,7 @@ import kotlin.time.Duration.Companion.milliseconds
 import kotlin.time.Duration.Companion.seconds
 
 /**
- * Scenarios B (Event) and C (Condition) of stacklesslib-scenarios.md, the Event part of scenario
+ * Scenarios B (Event) and C (Condition) of docs/scenarios.md (stacklesslib), the Event part of scenario
  * 27, and Python's BarrierTests, with exact event orders.
  */
 class ConditionEventBarrierTest : StringSpec({

@@ -315,7 +315,7 @@ class ExecutorsTest : StringSpec({
         }
     }
 
-    "TaskletExecutor: at most maxWorkers jobs run; the others start FIFO, with the same future (§24.7)" {
+    "TaskletExecutor: at most maxWorkers jobs run; the others start FIFO, with the same future (docs/stacklesslib.md §24.7)" {
         fresh {
             val log = mutableListOf<String>()
             val gates = (0 until 5).map { Future<Unit>() }

@@ -92,7 +92,7 @@ class FuturesTest : StringSpec({
             val c = Future<Int>()
             c.cancel() shouldBe true
             c.addDoneCallback { seen += it.cancelled }
-            // Not kept (§24.10): a later completion attempt calls nobody again.
+            // Not kept (docs/stacklesslib.md §24.10): a later completion attempt calls nobody again.
             c.setResult(1)
             shouldThrow<IllegalStateException> { r.setResult(6) }
             seen shouldBe listOf(5, "test", true)
@@ -118,7 +118,7 @@ class FuturesTest : StringSpec({
         }
     }
 
-    "cancel() is false on a done future and changes nothing (§24.9)" {
+    "cancel() is false on a done future and changes nothing (docs/stacklesslib.md §24.9)" {
         fresh {
             val f = Fixtures()
             f.successful.cancel() shouldBe false

@@ -11,7 +11,7 @@ import kotlin.time.Duration
 import kotlin.time.Duration.Companion.milliseconds
 
 /**
- * Scenarios A (Lock, RLock) and D (Semaphore, BoundedSemaphore) of stacklesslib-scenarios.md,
+ * Scenarios A (Lock, RLock) and D (Semaphore, BoundedSemaphore) of docs/scenarios.md (stacklesslib),
  * the lock part of scenario 27, and the fair hand-off: FIFO order, no barging, and no permit lost
  * to a waiter that is killed or timed out after the hand-off.
  */

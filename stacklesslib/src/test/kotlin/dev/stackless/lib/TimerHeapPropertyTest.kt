@@ -1,7 +1,7 @@
 package dev.stackless.lib
 
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Timer
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.assertions.withClue
@@ -99,7 +99,7 @@ private class Model(private val base: Long) {
     }
 }
 
-/** The same operations on the calling thread's scheduler through [SchedulerLoop]. */
+/** The same operations on the calling thread's scheduler through [SchedulerHooks]. */
 @OptIn(InternalStacklessApi::class)
 private class Real(private val base: Long) {
     val timers = mutableListOf<Timer>()
@@ -108,7 +108,7 @@ private class Real(private val base: Long) {
 
     fun add(deadline: Long, period: Long, effect: Effect): Int {
         val id = timers.size
-        timers += SchedulerLoop.callAt(deadline, period) {
+        timers += SchedulerHooks.callAt(deadline, period) {
             ran += id
             when (effect) {
                 Effect.None -> Unit
@@ -141,13 +141,13 @@ private fun check(ops: List<Op>) {
             Op.RunDue -> {
                 val before = model.ran.size
                 model.runDue()
-                withClue("runDue at step $step") { SchedulerLoop.runDueTimers() shouldBe model.ran.size - before }
+                withClue("runDue at step $step") { SchedulerHooks.runDueTimers() shouldBe model.ran.size - before }
             }
         }
         withClue("after step $step ($op)") {
             real.ran shouldBe model.ran
             real.cancels shouldBe model.cancels
-            SchedulerLoop.pendingTimers() shouldBe model.pending.size
+            SchedulerHooks.pendingTimers() shouldBe model.pending.size
         }
     }
     for (i in real.timers.indices) withClue("timer $i") { real.timers[i].isPending shouldBe (i in model.pending) }
@@ -167,10 +167,10 @@ class TimerHeapPropertyTest : StringSpec({
             run {
                 val deadline = System.nanoTime() - HOUR
                 val ran = mutableListOf<Int>()
-                val timers = List(1000) { i -> SchedulerLoop.callAt(deadline, 0) { ran += i } }
+                val timers = List(1000) { i -> SchedulerHooks.callAt(deadline, 0) { ran += i } }
                 for (i in 0 until 1000 step 2) timers[i].cancel() shouldBe true
-                SchedulerLoop.pendingTimers() shouldBe 500
-                SchedulerLoop.runDueTimers() shouldBe 500
+                SchedulerHooks.pendingTimers() shouldBe 500
+                SchedulerHooks.runDueTimers() shouldBe 500
                 ran shouldBe (1 until 1000 step 2).toList()
                 timers.none { it.isPending } shouldBe true
             }
@@ -181,9 +181,9 @@ class TimerHeapPropertyTest : StringSpec({
         fresh {
             @OptIn(InternalStacklessApi::class)
             run {
-                shouldThrow<IllegalArgumentException> { SchedulerLoop.callAt(System.nanoTime(), -1) {} }.message shouldBe
+                shouldThrow<IllegalArgumentException> { SchedulerHooks.callAt(System.nanoTime(), -1) {} }.message shouldBe
                     "period must not be negative: -1"
-                SchedulerLoop.pendingTimers() shouldBe 0
+                SchedulerHooks.pendingTimers() shouldBe 0
             }
         }
     }
@@ -193,15 +193,15 @@ class TimerHeapPropertyTest : StringSpec({
             @OptIn(InternalStacklessApi::class)
             run {
                 var ran = false
-                val t = SchedulerLoop.callAt(System.nanoTime() + HOUR, 0) { ran = true }
+                val t = SchedulerHooks.callAt(System.nanoTime() + HOUR, 0) { ran = true }
                 var answer: Boolean? = null
                 val other = Thread { answer = t.cancel() }
                 other.start()
                 other.join()
                 answer shouldBe true
-                SchedulerLoop.pendingTimers() shouldBe 1 // applied at the owner's next look at its inbox
+                SchedulerHooks.pendingTimers() shouldBe 1 // applied at the owner's next look at its inbox
                 MainLoop.run()
-                SchedulerLoop.pendingTimers() shouldBe 0
+                SchedulerHooks.pendingTimers() shouldBe 0
                 t.isPending shouldBe false
                 ran shouldBe false
             }
@@ -217,12 +217,12 @@ class TimerHeapPropertyTest : StringSpec({
             run {
                 val base = System.nanoTime() - HOUR
                 val ran = mutableListOf<String>()
-                SchedulerLoop.callAt(base + 10, 0) {
+                SchedulerHooks.callAt(base + 10, 0) {
                     ran += "a"
-                    SchedulerLoop.callAt(base, 0) { ran += "added" }
+                    SchedulerHooks.callAt(base, 0) { ran += "added" }
                 }
-                SchedulerLoop.callAt(base + 20, 0) { ran += "b" }
-                SchedulerLoop.runDueTimers() shouldBe 2
+                SchedulerHooks.callAt(base + 20, 0) { ran += "b" }
+                SchedulerHooks.runDueTimers() shouldBe 2
                 ran shouldBe listOf("a", "b")
             }
         }

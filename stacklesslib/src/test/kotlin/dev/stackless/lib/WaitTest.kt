@@ -1,7 +1,7 @@
 package dev.stackless.lib
 
 import dev.stackless.InternalStacklessApi
-import dev.stackless.SchedulerLoop
+import dev.stackless.SchedulerHooks
 import dev.stackless.Tasklet
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.StringSpec
@@ -23,7 +23,7 @@ private fun delayed(vararg delaysMicros: Long): List<Future<Long>> {
     val t0 = System.nanoTime()
     return delaysMicros.map { d ->
         val f = Future<Long>()
-        if (d == 0L) f.setResult(d) else SchedulerLoop.callAt(t0 + d * 1000, 0) { f.setResult(d) }
+        if (d == 0L) f.setResult(d) else SchedulerHooks.callAt(t0 + d * 1000, 0) { f.setResult(d) }
         f
     }
 }

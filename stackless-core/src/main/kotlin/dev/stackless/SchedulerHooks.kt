@@ -5,7 +5,7 @@ package dev.stackless
  * acts on the calling thread's scheduler and must be called on that thread.
  */
 @InternalStacklessApi
-public object SchedulerLoop {
+public object SchedulerHooks {
     /**
      * Adds a timer due at [deadline] ([System.nanoTime] units), repeating every [periodNanos] if > 0.
      * Timers due at the same moment run in the order they were added.

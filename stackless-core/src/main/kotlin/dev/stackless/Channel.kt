@@ -168,7 +168,10 @@ public class Channel<T> : java.io.Serializable {
     public operator fun iterator(): ChannelIterator<T> = SuspendIterator()
 
     /** Iterates with blocking receives, for Java: `for (T x : ch.blockingIterable())`. */
-    public fun blockingIterable(): Iterable<T> = Iterable { BlockingIterator() }
+    @OptIn(InternalStacklessApi::class)
+    public fun blockingIterable(): Iterable<T> = Iterable {
+        BlockingReceiveIterator("channel") { if (closingField && balanceField <= 0) NONE else nextOrEnd { receiveBlocking() } }
+    }
 
     /** `Channel@<identity>(balance=…, closing)`, as deadlock reports and dumps show it. */
     override fun toString(): String =
@@ -505,27 +508,10 @@ public class Channel<T> : java.io.Serializable {
         NONE
     }
 
-    private inner class BlockingIterator : Iterator<T> {
-        private var value: Any? = NONE
-
-        override fun hasNext(): Boolean {
-            if (value !== NONE) return true
-            if (closingField && balanceField <= 0) return false
-            value = nextOrEnd { receiveBlocking() }
-            return value !== NONE
-        }
-
-        @Suppress("UNCHECKED_CAST")
-        override fun next(): T {
-            if (!hasNext()) throw NoSuchElementException("channel exhausted")
-            val v = value
-            value = NONE
-            return v as T
-        }
-    }
-
     private companion object {
-        val NONE = Any()
+        /** No value: the end of an iteration, or an iterator holding nothing yet. */
+        @OptIn(InternalStacklessApi::class)
+        val NONE: Any = BlockingReceiveIterator.END
 
         /** [owner] of a channel used by several threads. */
         val SHARED = Any()

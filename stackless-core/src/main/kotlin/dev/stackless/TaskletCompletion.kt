@@ -61,5 +61,13 @@ internal class TaskletCompletion(@JvmField val tasklet: Tasklet) :
         System.nanoTime() + if (millis >= Long.MAX_VALUE / 4_000_000) Long.MAX_VALUE / 4 else millis * 1_000_000
 }
 
-/** The tasklet whose body [this] continuation runs in, or null outside any tasklet. */
-internal fun Continuation<*>.taskletOrNull(): Tasklet? = (context[ContinuationInterceptor] as? TaskletCompletion)?.tasklet
+/**
+ * The tasklet whose body [this] continuation runs in, or null outside any tasklet. A tasklet's
+ * context is its [TaskletCompletion] itself, so the common case is one type check; a context that
+ * kotlinx code combined with other elements is searched for its interceptor.
+ */
+internal fun Continuation<*>.taskletOrNull(): Tasklet? {
+    val c = context
+    if (c is TaskletCompletion) return c.tasklet
+    return (c[ContinuationInterceptor] as? TaskletCompletion)?.tasklet
+}

@@ -1,6 +1,7 @@
 package dev.stackless
 
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.core.test.TestCase
 import org.jetbrains.lincheck.datastructures.IntGen
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions
 import org.jetbrains.lincheck.datastructures.Operation
@@ -53,35 +54,49 @@ class ChannelLincheckTest : FunSpec({
     beforeSpec { ThreadEnds.poke() }
 
     test("model checking: send, receive, close, balance and drain from 3 threads are linearizable") {
-        fresh {
-            ModelCheckingOptions()
-                .iterations(30)
-                .invocationsPerIteration(40)
-                .threads(3)
-                .actorsPerThread(3)
-                .actorsBefore(0)
-                .actorsAfter(0)
-                .minimizeFailedScenario(false)
-                .sequentialSpecification(LincheckRendezvousModel::class.java)
-                .check(LincheckChannelOps::class)
-        }
+        fresh { modelCheck(iterations = 10, invocations = 30) }
     }
 
     test("stress: send, receive, close, balance and drain from 3 threads are linearizable") {
-        fresh {
-            StressOptions()
-                .iterations(80)
-                .invocationsPerIteration(100)
-                .threads(3)
-                .actorsPerThread(4)
-                .actorsBefore(0)
-                .actorsAfter(0)
-                .minimizeFailedScenario(false)
-                .sequentialSpecification(LincheckRendezvousModel::class.java)
-                .check(LincheckChannelOps::class)
-        }
+        fresh { stress(iterations = 20, invocations = 60) }
     }
+
+    test("slow: model checking, 30 scenarios x 40 interleavings")
+        .config(enabledIf = { _: TestCase -> slowEnabled() }, tags = setOf(Slow)) {
+            fresh { modelCheck(iterations = 30, invocations = 40) }
+        }
+
+    test("slow: stress, 80 scenarios x 100 runs")
+        .config(enabledIf = { _: TestCase -> slowEnabled() }, tags = setOf(Slow)) {
+            fresh { stress(iterations = 80, invocations = 100) }
+        }
 })
+
+private fun modelCheck(iterations: Int, invocations: Int) {
+    ModelCheckingOptions()
+        .iterations(iterations)
+        .invocationsPerIteration(invocations)
+        .threads(3)
+        .actorsPerThread(3)
+        .actorsBefore(0)
+        .actorsAfter(0)
+        .minimizeFailedScenario(false)
+        .sequentialSpecification(LincheckRendezvousModel::class.java)
+        .check(LincheckChannelOps::class)
+}
+
+private fun stress(iterations: Int, invocations: Int) {
+    StressOptions()
+        .iterations(iterations)
+        .invocationsPerIteration(invocations)
+        .threads(3)
+        .actorsPerThread(4)
+        .actorsBefore(0)
+        .actorsAfter(0)
+        .minimizeFailedScenario(false)
+        .sequentialSpecification(LincheckRendezvousModel::class.java)
+        .check(LincheckChannelOps::class)
+}
 
 /** The operations under test; Lincheck creates one instance (one channel) per invocation. */
 @Param(name = "value", gen = IntGen::class, conf = "1:4")

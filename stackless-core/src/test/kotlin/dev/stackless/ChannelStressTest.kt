@@ -78,12 +78,6 @@ class ChannelStressTest : FunSpec({
         }
 })
 
-private object Slow : io.kotest.core.Tag() {
-    override val name: String = "slow"
-}
-
-private fun slowEnabled(): Boolean = System.getProperty("stackless.slow") == "true"
-
 private fun seed(default: Long): Long = System.getProperty("stackless.seed")?.toLong() ?: default
 
 private class StressRun(

@@ -86,11 +86,11 @@ public class Awaiter internal constructor() {
         return caller.also { caller = null }
     }
 
-    internal suspend fun continueCaller() {
+    @JvmSynthetic internal suspend fun continueCaller() {
         takeCaller()?.run()
     }
 
-    internal fun continueCallerBlocking() {
+    @JvmSynthetic internal fun continueCallerBlocking() {
         takeCaller()?.runBlocking()
     }
 
@@ -99,7 +99,7 @@ public class Awaiter internal constructor() {
      * the caller stays paused until it is continued. Another wake-up, before that, only sends it
      * back to wait; an exception (a kill, a timeout) ends the wait, and then nobody continues it.
      */
-    internal suspend fun start(callee: Tasklet) {
+    @JvmSynthetic internal suspend fun start(callee: Tasklet) {
         caller = Stackless.current
         try {
             callee.setup().switch()
@@ -111,7 +111,7 @@ public class Awaiter internal constructor() {
     }
 
     /** The blocking twin of [start]. */
-    internal fun startBlocking(callee: Tasklet) {
+    @JvmSynthetic internal fun startBlocking(callee: Tasklet) {
         caller = Stackless.current
         try {
             callee.setup().switchBlocking()

@@ -37,7 +37,7 @@ public class Future<T> {
     private var runner: Tasklet? = null
 
     /** The id of the thread that will complete this future, [UNKNOWN] or [POOL] (some pool thread). */
-    @Volatile internal var completer: Long = UNKNOWN
+    @Volatile @get:JvmSynthetic @set:JvmSynthetic internal var completer: Long = UNKNOWN
 
     /** Cancelled or finished. */
     public val done: Boolean get() = state >= CANCELLED
@@ -194,7 +194,7 @@ public class Future<T> {
      * The job starts on [tasklet] (null: plain code) of thread [threadId]: pending becomes running.
      * False if the future was cancelled meanwhile.
      */
-    internal fun start(tasklet: Tasklet?, threadId: Long): Boolean {
+    @JvmSynthetic internal fun start(tasklet: Tasklet?, threadId: Long): Boolean {
         synchronized(this) {
             when (state) {
                 CANCELLED -> return false
@@ -210,7 +210,7 @@ public class Future<T> {
     }
 
     /** The runner of the job was killed: the future is cancelled, unless it is done already. */
-    internal fun cancelledByKill() {
+    @JvmSynthetic internal fun cancelledByKill() {
         synchronized(this) {
             if (state >= CANCELLED) return
             state = CANCELLED
@@ -223,7 +223,7 @@ public class Future<T> {
     }
 
     /** Finishes the future with [v] or [e] unless it is done already; true if it did. */
-    internal fun tryFinish(v: Any?, e: Throwable?): Boolean {
+    @JvmSynthetic internal fun tryFinish(v: Any?, e: Throwable?): Boolean {
         synchronized(this) {
             if (state >= CANCELLED) return false
             value = v
@@ -287,7 +287,7 @@ public class Future<T> {
     }
 
     /** Registers [l] to be called when the future is done; false, not registering it, if it already is. */
-    internal fun listen(l: DoneListener): Boolean {
+    @JvmSynthetic internal fun listen(l: DoneListener): Boolean {
         synchronized(this) {
             if (state >= CANCELLED) return false
             (callbacks ?: ArrayList<Any>(2).also { callbacks = it }).add(l)
@@ -296,15 +296,15 @@ public class Future<T> {
     }
 
     /** Withdraws [l] (a waiter that stopped waiting). */
-    internal fun unlisten(l: DoneListener) {
+    @JvmSynthetic internal fun unlisten(l: DoneListener) {
         synchronized(this) { callbacks?.remove(l) }
     }
 
     /** Finished with an exception (a cancelled future did not fail). */
-    internal val failed: Boolean get() = synchronized(this) { state == FINISHED && error != null }
+    @get:JvmSynthetic internal val failed: Boolean get() = synchronized(this) { state == FINISHED && error != null }
 
     /** True when a waiter on the thread [threadId] waits for another thread to complete this future. */
-    internal fun foreignTo(threadId: Long): Boolean {
+    @JvmSynthetic internal fun foreignTo(threadId: Long): Boolean {
         val c = completer
         return c != UNKNOWN && c != threadId
     }
@@ -313,7 +313,7 @@ public class Future<T> {
      * Waits within [budget] until the future is done, paused by [park] (the suspend or the blocking
      * way); false when the budget ran out first.
      */
-    internal inline fun awaitDone(budget: Budget, park: () -> Unit): Boolean {
+    @JvmSynthetic internal inline fun awaitDone(budget: Budget, park: () -> Unit): Boolean {
         if (done) return true
         if (budget.expired()) return false
         val me = Stackless.current
@@ -328,7 +328,7 @@ public class Future<T> {
 
     /** The value of a finished future, or what it failed with; [CancellationException] if cancelled. */
     @Suppress("UNCHECKED_CAST")
-    internal fun outcome(): T {
+    @JvmSynthetic internal fun outcome(): T {
         val e = synchronized(this) {
             if (state == CANCELLED) throw cancellation()
             error

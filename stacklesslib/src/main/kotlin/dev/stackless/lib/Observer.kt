@@ -51,7 +51,7 @@ public open class Observer(observed: Waitable) : WaitSite() {
     }
 
     /** The signal of [source], as [proxy] passes it on. */
-    internal fun onObserved(source: Waitable) {
+    @JvmSynthetic internal fun onObserved(source: Waitable) {
         if (observed !== source) return
         gotCallback = true
         if (!constructed) return

@@ -1,5 +1,6 @@
 package dev.stackless.lib
 
+import dev.stackless.BlockingReceiveIterator
 import dev.stackless.Channel
 import dev.stackless.ChannelClosedException
 import dev.stackless.ChannelIterator
@@ -128,7 +129,8 @@ public class QueueChannel<T> @JvmOverloads constructor(
     public operator fun iterator(): ChannelIterator<T> = SuspendIterator()
 
     /** Iterates with blocking receives, for Java: `for (T x : queue.blockingIterable())`; ends as [iterator]. */
-    public fun blockingIterable(): Iterable<T> = Iterable { BlockingIterator() }
+    @OptIn(InternalStacklessApi::class)
+    public fun blockingIterable(): Iterable<T> = Iterable { BlockingReceiveIterator<T>("queue") { nextOrEnd { receiveBlocking() } } }
 
     /** `QueueChannel@<identity>(buffered=…, balance=…[, closing])`. */
     override fun toString(): String =
@@ -187,26 +189,10 @@ public class QueueChannel<T> @JvmOverloads constructor(
         }
     }
 
-    private inner class BlockingIterator : Iterator<T> {
-        private var value: Any? = NONE
-
-        override fun hasNext(): Boolean {
-            if (value !== NONE) return true
-            value = nextOrEnd { receiveBlocking() }
-            return value !== NONE
-        }
-
-        @Suppress("UNCHECKED_CAST")
-        override fun next(): T {
-            if (!hasNext()) throw NoSuchElementException("queue exhausted")
-            val v = value
-            value = NONE
-            return v as T
-        }
-    }
-
     private companion object {
-        val NONE = Any()
+        /** No item: the end of an iteration, or an iterator holding nothing yet. */
+        @OptIn(InternalStacklessApi::class)
+        val NONE: Any = BlockingReceiveIterator.END
 
         /** The core's text for an operation that fails on a closed channel. */
         const val CLOSED = "Send/receive operation on a closed channel"

@@ -63,7 +63,7 @@ public class RLock : TaskletLock() {
      * For [Condition.wait]: releases the calling tasklet's hold at any depth and returns the depth,
      * for [restore]. The caller has checked [isOwned].
      */
-    internal fun releaseAll(): Int {
+    @JvmSynthetic internal fun releaseAll(): Int {
         val depth = count
         count = 0
         handOff()
@@ -71,7 +71,7 @@ public class RLock : TaskletLock() {
     }
 
     /** After a plain [acquire] by the calling tasklet: sets the depth saved by [releaseAll]. */
-    internal fun restore(depth: Int) {
+    @JvmSynthetic internal fun restore(depth: Int) {
         count = depth
     }
 
@@ -87,7 +87,7 @@ public class RLock : TaskletLock() {
         }
     }
 
-    override fun passOn() {
+    @JvmSynthetic override fun passOn() {
         handOff()
     }
 

@@ -46,23 +46,20 @@ public class SignalChannel<T> {
     }
 
     /** Wakes every tasklet waiting now with [value], first come first served; returns how many. Switches as [signal]. */
-    public suspend fun signalAll(value: T): Int {
-        var n = 0
-        // Snapshot: a woken receiver that comes back to wait (another thread's) is not woken twice.
-        for (i in 0 until -channel.balance) {
-            if (channel.balance >= 0) break
-            channel.send(value)
-            n++
-        }
-        return n
-    }
+    public suspend fun signalAll(value: T): Int = signalAllWith { channel.send(value) }
 
     /** The blocking twin of [signalAll]. */
-    public fun signalAllBlocking(value: T): Int {
+    public fun signalAllBlocking(value: T): Int = signalAllWith { channel.sendBlocking(value) }
+
+    /**
+     * [signalAll]'s loop around one send, [send]. Snapshot: a woken receiver that comes back to wait
+     * (another thread's) is not woken twice.
+     */
+    private inline fun signalAllWith(send: () -> Unit): Int {
         var n = 0
         for (i in 0 until -channel.balance) {
             if (channel.balance >= 0) break
-            channel.sendBlocking(value)
+            send()
             n++
         }
         return n

@@ -139,23 +139,24 @@ public abstract class SyncToAsync<T> @JvmOverloads constructor(
 
     private suspend fun await(me: Tasklet): Result<T> {
         if (me.isMain) return awaitBlocking(me) // called outside a tasklet body
-        if (crossThread) SchedulerHooks.beginForeignWait()
-        try {
-            while (true) {
-                synchronized(lock) {
-                    outcome?.let { return it }
-                    waiting = true
-                }
-                // A callback that comes in now finds `waiting` and puts us back after we leave the queue.
-                Stackless.scheduleRemove()
-            }
-        } finally {
-            synchronized(lock) { waiting = false }
-            if (crossThread) SchedulerHooks.endForeignWait()
+        // A callback that comes in while we wait finds `waiting` and puts us back after we leave the queue.
+        return awaitWith { Stackless.scheduleRemove() }
+    }
+
+    private fun awaitBlocking(me: Tasklet): Result<T> = awaitWith {
+        if (!me.isMain || SchedulerHooks.runCount() > 1) {
+            Stackless.scheduleRemoveBlocking()
+        } else {
+            // The main tasklet alone would come straight back from scheduleRemove: it parks
+            // instead, unless nothing at all (tasklet, timer, other thread) could answer.
+            if (!SchedulerHooks.waitForWork()) throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.")
+            // A switch point, for a kill or a timeout that came while it was parked.
+            Stackless.scheduleBlocking()
         }
     }
 
-    private fun awaitBlocking(me: Tasklet): Result<T> {
+    /** The wait of [await] and [awaitBlocking] around their way of leaving the run queue, [park]. */
+    private inline fun awaitWith(park: () -> Unit): Result<T> {
         if (crossThread) SchedulerHooks.beginForeignWait()
         try {
             while (true) {
@@ -163,15 +164,7 @@ public abstract class SyncToAsync<T> @JvmOverloads constructor(
                     outcome?.let { return it }
                     waiting = true
                 }
-                if (!me.isMain || SchedulerHooks.runCount() > 1) {
-                    Stackless.scheduleRemoveBlocking()
-                } else {
-                    // The main tasklet alone would come straight back from scheduleRemove: it parks
-                    // instead, unless nothing at all (tasklet, timer, other thread) could answer.
-                    if (!SchedulerHooks.waitForWork()) throw DeadlockException("Deadlock: the last runnable tasklet cannot be blocked.")
-                    // A switch point, for a kill or a timeout that came while it was parked.
-                    Stackless.scheduleBlocking()
-                }
+                park()
             }
         } finally {
             synchronized(lock) { waiting = false }

@@ -12,10 +12,10 @@ import kotlin.time.Duration
  */
 public abstract class TaskletLock internal constructor() {
     /** The waiters, created on the first wait; a release hands over to them with [WaitQueue.grant]. */
-    internal var waiters: WaitQueue? = null
+    @get:JvmSynthetic @set:JvmSynthetic internal var waiters: WaitQueue? = null
 
     /** The thread whose tasklets use it: every [tryAcquire] and [release] checks it. */
-    internal val home: HomeThread = HomeThread()
+    @get:JvmSynthetic internal val home: HomeThread = HomeThread()
 
     /** True when an [acquire] would wait (for [RLock]: some tasklet holds it). */
     public abstract val locked: Boolean
@@ -27,7 +27,7 @@ public abstract class TaskletLock internal constructor() {
     public abstract fun release()
 
     /** What was handed to a waiter that left (killed, timed out) before it ran goes on. */
-    internal open fun passOn() {
+    @JvmSynthetic internal open fun passOn() {
         release()
     }
 

@@ -36,7 +36,7 @@ internal class WaitQueue(owner: Any, private val onLostGrant: () -> Unit) {
      * [nanos] pass (false; [NO_LIMIT] waits forever). Any other exception (a kill, an outer timeout, a
      * deadlock) is rethrown with the wait undone; a grant it had already got goes to [onLostGrant].
      */
-    internal inline fun await(nanos: Long, block: (Channel<Unit>) -> Unit): Boolean {
+    @JvmSynthetic internal inline fun await(nanos: Long, block: (Channel<Unit>) -> Unit): Boolean {
         val w = Waiter(Stackless.current, this)
         link(w)
         val timer = if (nanos > 0) SchedulerHooks.callAt(deadlineIn(nanos), 0, w) else null
@@ -93,14 +93,14 @@ internal class WaitQueue(owner: Any, private val onLostGrant: () -> Unit) {
     }
 
     /** [w]'s wait ended by an exception: it leaves the queue, or passes on what it was given. */
-    internal fun abandon(w: Waiter) {
+    @JvmSynthetic internal fun abandon(w: Waiter) {
         when (w.state) {
             Waiter.WAITING -> unlink(w)
             Waiter.GRANTED -> onLostGrant()
         }
     }
 
-    internal fun link(w: Waiter) {
+    @JvmSynthetic internal fun link(w: Waiter) {
         val last = tail
         w.prev = last
         if (last == null) head = w else last.next = w

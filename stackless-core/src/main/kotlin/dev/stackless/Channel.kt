@@ -1,6 +1,5 @@
 package dev.stackless
 
-import java.util.concurrent.atomic.AtomicReferenceFieldUpdater
 import kotlin.coroutines.Continuation
 import kotlin.coroutines.CoroutineContext
 import kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
@@ -30,9 +29,9 @@ import kotlin.coroutines.jvm.internal.CoroutineStackFrame
 public class Channel<T> : java.io.Serializable {
     @JvmField @JvmSynthetic internal var head: Tasklet? = null
     @JvmField @JvmSynthetic internal var tail: Tasklet? = null
-    private var balanceField: Int = 0
+    @JvmField @JvmSynthetic internal var balanceField: Int = 0
     private var preferenceField: Int = -1
-    @Volatile private var closingField: Boolean = false
+    @Volatile @JvmField @JvmSynthetic internal var closingField: Boolean = false
 
     /**
      * The scheduler that uses this channel without a lock (the first to use it), [SHARED] once
@@ -215,14 +214,14 @@ public class Channel<T> : java.io.Serializable {
     }
 
     /** A waiter is there for an operation in direction [dir]. */
-    private fun canMatch(dir: Int): Boolean = if (dir > 0) balanceField < 0 else balanceField > 0
+    @JvmSynthetic internal fun canMatch(dir: Int): Boolean = if (dir > 0) balanceField < 0 else balanceField > 0
 
     /**
      * [me] meets [target], a waiter of its own thread: it leaves the channel and the values are
      * exchanged. Returns whether [target] runs now (the preference). Under [Stackless.switchTrap] a
      * rendezvous that would switch fails with everything as it was.
      */
-    private fun match(s: Scheduler, me: Tasklet, target: Tasklet, dir: Int, old: Any?): Boolean {
+    @JvmSynthetic internal fun match(s: Scheduler, me: Tasklet, target: Tasklet, dir: Int, old: Any?): Boolean {
         val preferTarget = !scheduleAll && preferenceField == -dir
         if ((scheduleAll || preferTarget) && s.switchTrap != 0) {
             me.tempval = old
@@ -239,7 +238,7 @@ public class Channel<T> : java.io.Serializable {
     }
 
     /** Who runs after [match] (docs/stackless.md §3.2); true when [me] switched away. */
-    private fun afterMatch(s: Scheduler, me: Tasklet, target: Tasklet, preferTarget: Boolean): Boolean {
+    @JvmSynthetic internal fun afterMatch(s: Scheduler, me: Tasklet, target: Tasklet, preferTarget: Boolean): Boolean {
         if (preferTarget) {
             s.insertAfter(me, target)
             s.switchToPartner(me, target)
@@ -252,7 +251,7 @@ public class Channel<T> : java.io.Serializable {
     }
 
     /** The errors of an operation that would block; each leaves [me]'s tempval as it was. */
-    private fun checkCanBlock(s: Scheduler, me: Tasklet, old: Any?) {
+    @JvmSynthetic internal fun checkCanBlock(s: Scheduler, me: Tasklet, old: Any?) {
         if (me.blockTrap) {
             me.tempval = old
             throw TaskletStateException("this tasklet does not like to be blocked.", me)
@@ -268,13 +267,13 @@ public class Channel<T> : java.io.Serializable {
     }
 
     /** [me] leaves the runnables queue to wait on this channel (the links serve both lists). */
-    private fun wait(s: Scheduler, me: Tasklet, dir: Int) {
+    @JvmSynthetic internal fun wait(s: Scheduler, me: Tasklet, dir: Int) {
         s.unlink(me)
         addWaiter(me, dir)
     }
 
     /** [me] now waits on this channel: the scheduler goes on with [next], the tasklet that followed it. */
-    private fun switchAway(s: Scheduler, me: Tasklet, next: Tasklet, old: Any?): Boolean {
+    @JvmSynthetic internal fun switchAway(s: Scheduler, me: Tasklet, next: Tasklet, old: Any?): Boolean {
         if (next !== me) {
             s.switchTo(me, next)
             return true
@@ -282,128 +281,8 @@ public class Channel<T> : java.io.Serializable {
         return s.blockOut(me, old)
     }
 
-    /**
-     * [me] completes the rendezvous with [target], a waiter of another thread: [target] leaves the
-     * waiters and gets its result through its own scheduler's inbox. Returns false, with nothing
-     * changed, when [target]'s thread has ended (it can never take the value).
-     *
-     * Until its thread applies the wake-up, [target] stays blocked for that thread and keeps
-     * [Tasklet.channel]: a throw from there finds it still on this channel but no longer waiting
-     * ([Tasklet.wakePending]), and knows that the wake-up is already in its inbox, since it is
-     * posted under the channel's lock. Called under the lock.
-     */
-    private fun wakeRemote(me: Tasklet, target: Tasklet): Boolean {
-        val ts = target.scheduler ?: return false
-        // Read before posting: once the mail is out, target's thread may overwrite its tempval.
-        val theirs = target.tempval
-        val posted = ts.postWake(Mail(Mail.WAKE, target, me.tempval)) {
-            unlinkWaiter(target)
-            target.wakePending = true
-        }
-        if (!posted) return false
-        me.tempval = theirs
-        // The caller holds a result now, like any partner of a completed rendezvous.
-        me.opDone = true
-        return true
-    }
 
-    // ---------------------------------------------------------------------------------------------
-    // Sharing between threads
-
-    /**
-     * True when [s] may use the channel without a lock: it owns it, or takes it now if nobody has
-     * used it yet. Otherwise the channel is (made) shared: a live owner of another thread hands it
-     * over at its next switch or idle moment, an ended one at once. [s] is null for a thread without
-     * a scheduler (closing a channel from a plain thread), which never owns one.
-     */
-    @JvmSynthetic internal fun ownedBy(s: Scheduler?): Boolean {
-        while (true) {
-            val o = owner
-            when {
-                o === SHARED -> return false
-                o == null -> if (OWNER.compareAndSet(this, null, s ?: SHARED)) {
-                    biasedOwner = s
-                    return s != null
-                }
-                o === s -> if (!s.detached) {
-                    biasedOwner = s
-                    return true
-                } else {
-                    OWNER.compareAndSet(this, o, SHARED)
-                }
-                else -> {
-                    val os = o as Scheduler
-                    if (os.checkLive()) Scheduler.awaitShared(s, this, os) else OWNER.compareAndSet(this, o, SHARED)
-                }
-            }
-        }
-    }
-
-    /** Called by the owner on its own thread, between operations: from now on everyone locks. */
-    @JvmSynthetic internal fun share(s: Scheduler) {
-        if (biasedOwner === s) biasedOwner = null
-        OWNER.compareAndSet(this, s, SHARED)
-    }
-
-    /** Runs [block] with the channel's state safe to change for [s]: unlocked if it owns it, else under the lock. */
-    @JvmSynthetic internal inline fun <R> guard(s: Scheduler?, block: () -> R): R =
-        if (ownedBy(s)) block() else synchronized(this) { block() }
-
-    /** Takes [t] out of the waiters; false if it no longer waits here (matched by another thread meanwhile). */
-    @JvmSynthetic internal fun withdraw(s: Scheduler?, t: Tasklet): Boolean = guard(s) {
-        if (t.channel !== this || t.wakePending) return@guard false
-        removeWaiter(t)
-        true
-    }
-
-    /**
-     * [action] on a channel shared by several threads: the rendezvous is decided under the lock;
-     * switching, if any, happens after it, between tasklets of the caller's own thread.
-     */
-    private fun sharedAction(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
-        val old = me.tempval
-        me.tempval = if (dir > 0) value else null
-        var local: Tasklet? = null
-        var preferTarget = false
-        val next = me.nextLink!!
-        synchronized(this) {
-            var target = firstLiveWaiter(s, dir)
-            val cb = Scheduler.channelCallback
-            if (cb != null) {
-                notifyChannel(s, cb, me, dir, target != null, old)
-                // The callback may have killed or thrown to the partner, which then left the channel.
-                target = firstLiveWaiter(s, dir)
-            }
-            while (target != null && target.scheduler !== s) {
-                if (wakeRemote(me, target)) return false
-                // Its thread ended just now: it can never run, and leaves.
-                removeWaiter(target)
-                target = firstLiveWaiter(s, dir)
-            }
-            if (target == null) {
-                checkCanBlock(s, me, old)
-                wait(s, me, dir)
-            } else {
-                preferTarget = match(s, me, target, dir, old)
-                local = target
-            }
-        }
-        val target = local ?: return switchAway(s, me, next, old)
-        return afterMatch(s, me, target, preferTarget)
-    }
-
-    /** The first waiter [s] could meet in direction [dir]; waiters whose thread has ended leave on the way. Under the lock. */
-    private fun firstLiveWaiter(s: Scheduler, dir: Int): Tasklet? {
-        while (canMatch(dir)) {
-            val t = head!!
-            val ts = t.scheduler
-            if (ts != null && (ts === s || ts.checkLive())) return t
-            removeWaiter(t)
-        }
-        return null
-    }
-
-    private fun notifyChannel(s: Scheduler, cb: ChannelCallback, me: Tasklet, dir: Int, canDo: Boolean, old: Any?) {
+    @JvmSynthetic internal fun notifyChannel(s: Scheduler, cb: ChannelCallback, me: Tasklet, dir: Int, canDo: Boolean, old: Any?) {
         s.slowPath += IN_CHANNEL_CALLBACK
         try {
             cb.onChannel(this, me, dir > 0, !canDo)
@@ -433,7 +312,7 @@ public class Channel<T> : java.io.Serializable {
     }
 
     /** Takes [t] out of the waiters' list and the balance, leaving its own fields to its thread. */
-    private fun unlinkWaiter(t: Tasklet) {
+    @JvmSynthetic internal fun unlinkWaiter(t: Tasklet) {
         val n = t.nextLink
         val p = t.prevLink
         if (p == null) head = n else p.nextLink = n
@@ -513,10 +392,6 @@ public class Channel<T> : java.io.Serializable {
         @OptIn(InternalStacklessApi::class)
         val NONE: Any = BlockingReceiveIterator.END
 
-        /** [owner] of a channel used by several threads. */
-        val SHARED = Any()
-        val OWNER: AtomicReferenceFieldUpdater<Channel<*>, Any> =
-            AtomicReferenceFieldUpdater.newUpdater(Channel::class.java, Any::class.java, "owner")
         private const val serialVersionUID = 1L
     }
 }

@@ -210,3 +210,14 @@ internal const val IN_SCHEDULE_CALLBACK: Int = 1 shl 27
  * marks, far above any count of pending exceptions.
  */
 internal const val IN_CHANNEL_CALLBACK: Int = 1 shl 26
+
+/** Reads and resets tempval, as a tasklet does when it resumes; throws a pending exception. */
+@JvmSynthetic
+internal fun Tasklet.claim(): Any? {
+    if (inWatchdogStack) ownerScheduler().popWatchdogs(this)
+    opDone = false
+    val v = tempval
+    tempval = null
+    if (v is Bomb) throw v.error
+    return v
+}

@@ -351,16 +351,6 @@ public class Tasklet private constructor(
         return true
     }
 
-    /** Drops the frame of a tasklet whose thread has ended: it is dead, and out of its channel. */
-    @JvmSynthetic internal fun drop() {
-        channel?.withdraw(Scheduler.forCurrentThreadOrNull(), this)
-        blocked = 0
-        aliveFlag = false
-        frame = null
-        hardBody = null
-        tempval = null
-    }
-
     /**
      * Throws [e] in this tasklet at the point where it is suspended (before its body if it has not
      * started; from `send`/`receive` if it is blocked, leaving the channel). Without [pending] the
@@ -440,48 +430,6 @@ public class Tasklet private constructor(
             }
             else -> old.post(Mail(Mail.RELEASE, this, target))
         }
-    }
-
-    /** Its thread ended (docs/stackless.md §5.4): it stops where it is; one blocked on a channel stays linked there. */
-    @JvmSynthetic internal fun detachFromThread() {
-        if (blocked == 0) {
-            nextLink = null
-            prevLink = null
-        }
-        inRunQueue = false
-        aliveFlag = false
-        registry = null
-        scheduler = null
-        if (!isMainFlag) carrier = null
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Internals used by the scheduler
-
-    /** Reads and resets tempval, as a tasklet does when it resumes; throws a pending exception. */
-    @JvmSynthetic internal fun claim(): Any? {
-        if (inWatchdogStack) ownerScheduler().popWatchdogs(this)
-        opDone = false
-        val v = tempval
-        tempval = null
-        if (v is Bomb) throw v.error
-        return v
-    }
-
-    /** The body returned or threw. */
-    @JvmSynthetic internal fun die() {
-        scheduler?.unregister(this)
-        opDone = false
-        if (pendingError != null) {
-            pendingError = null
-            val s = scheduler
-            if (s != null && s.slowPath > 0) s.slowPath--
-        }
-        aliveFlag = false
-        frame = null
-        hardBody = null
-        tempval = null
-        if (!isMainFlag) carrier = null
     }
 
     private fun state(): String = when {

@@ -50,3 +50,20 @@ internal fun Scheduler.taskletEnded(t: Tasklet, cause: Throwable?) {
     append(w)
     switchTo(t, w)
 }
+
+/** The body returned or threw. */
+@JvmSynthetic
+internal fun Tasklet.die() {
+    scheduler?.unregister(this)
+    opDone = false
+    if (pendingError != null) {
+        pendingError = null
+        val s = scheduler
+        if (s != null && s.slowPath > 0) s.slowPath--
+    }
+    aliveFlag = false
+    frame = null
+    hardBody = null
+    tempval = null
+    if (!isMainFlag) carrier = null
+}

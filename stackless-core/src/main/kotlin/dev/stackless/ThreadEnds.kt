@@ -160,3 +160,28 @@ internal fun Scheduler.watchThreadEnd() {
     endWatched = true
     ThreadEnds.poke()
 }
+
+/** Drops the frame of a tasklet whose thread has ended: it is dead, and out of its channel. */
+@JvmSynthetic
+internal fun Tasklet.drop() {
+    channel?.withdraw(Scheduler.forCurrentThreadOrNull(), this)
+    blocked = 0
+    aliveFlag = false
+    frame = null
+    hardBody = null
+    tempval = null
+}
+
+/** Its thread ended (docs/stackless.md §5.4): it stops where it is; one blocked on a channel stays linked there. */
+@JvmSynthetic
+internal fun Tasklet.detachFromThread() {
+    if (blocked == 0) {
+        nextLink = null
+        prevLink = null
+    }
+    inRunQueue = false
+    aliveFlag = false
+    registry = null
+    scheduler = null
+    if (!isMainFlag) carrier = null
+}

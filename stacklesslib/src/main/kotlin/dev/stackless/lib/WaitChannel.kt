@@ -29,51 +29,39 @@ public class WaitChannel<T> : WaitSite() {
      *
      * @throws dev.stackless.ChannelClosedException and the other errors of [Channel.send].
      */
-    public suspend fun send(value: T) {
-        notifyStateChange(1)
-        channel.send(value)
-    }
+    public suspend fun send(value: T): Unit = signalling(SEND) { channel.send(value) }
 
     /** The blocking twin of [send]. */
-    public fun sendBlocking(value: T) {
-        notifyStateChange(1)
-        channel.sendBlocking(value)
-    }
+    public fun sendBlocking(value: T): Unit = signalling(SEND) { channel.sendBlocking(value) }
 
     /**
      * Sends [e] to be thrown by the receiver, as [Channel.sendException]; signals first if the send
      * is going to block.
      */
-    public suspend fun sendException(e: Throwable) {
-        notifyStateChange(1)
-        channel.sendException(e)
-    }
+    public suspend fun sendException(e: Throwable): Unit = signalling(SEND) { channel.sendException(e) }
 
     /** The blocking twin of [sendException]. */
-    public fun sendExceptionBlocking(e: Throwable) {
-        notifyStateChange(1)
-        channel.sendExceptionBlocking(e)
-    }
+    public fun sendExceptionBlocking(e: Throwable): Unit = signalling(SEND) { channel.sendExceptionBlocking(e) }
 
     /**
      * Receives a value as [Channel.receive]; signals first if the receive is going to block.
      *
      * @throws dev.stackless.ChannelClosedException and the other errors of [Channel.receive].
      */
-    public suspend fun receive(): T {
-        notifyStateChange(-1)
-        return channel.receive()
-    }
+    public suspend fun receive(): T = signalling(RECEIVE) { channel.receive() }
 
     /** The blocking twin of [receive]. */
-    public fun receiveBlocking(): T {
-        notifyStateChange(-1)
-        return channel.receiveBlocking()
-    }
+    public fun receiveBlocking(): T = signalling(RECEIVE) { channel.receiveBlocking() }
 
     /** `WaitChannel@<identity>(balance=…)`, for deadlock reports. */
     override fun toString(): String =
         "WaitChannel@" + Integer.toHexString(System.identityHashCode(this)) + "(balance=$balance)"
+
+    /** Every operation: [notifyStateChange] in direction [dir], then [op] on the channel. */
+    private inline fun <R> signalling(dir: Int, op: () -> R): R {
+        notifyStateChange(dir)
+        return op()
+    }
 
     /** An operation in direction [adjust] blocks when nobody waits: tell the waiters first. */
     private fun notifyStateChange(adjust: Int) {
@@ -86,3 +74,9 @@ public class WaitChannel<T> : WaitSite() {
         }
     }
 }
+
+/** The direction of a send, as in [Channel.balance]. */
+private const val SEND = 1
+
+/** The direction of a receive. */
+private const val RECEIVE = -1

@@ -114,7 +114,7 @@ internal fun Scheduler.resumeSoft(t: Tasklet) {
         t.opDone = false
         val v = t.tempval
         t.tempval = null
-        if (v is Bomb) FrameResumption.resumeWithError(frame, v.error) else FrameResumption.resumeWithValue(frame, v)
+        if (v is Bomb) KotlinContinuations.resumeWithError(frame, v.error) else KotlinContinuations.resumeWithValue(frame, v)
     }
     // Neither at a switch point nor ended: it suspended in a kotlinx.coroutines function.
     if (t.frame == null && current === t && t.aliveFlag) suspendedForeign(t)

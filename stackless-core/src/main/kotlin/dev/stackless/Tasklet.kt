@@ -48,7 +48,8 @@ public class Tasklet private constructor(
     // throw waits in pendingError, counted in s.slowPath, instead of replacing the result);
     // inWatchdogStack (inside Stackless.run(), on s.watchdogs); atomicFlag; isMainFlag. A soft
     // tasklet has a frame while it is suspended and none while it runs; a hard tasklet has its
-    // hardBody until its carrier starts, then a carrier, never both.
+    // hardBody until its carrier starts, then a carrier, never both. pendingError, hardBody and the
+    // kotlinx fields live in extras, allocated when one of them is first set.
 
     // Links of the runnables queue (circular) or of a channel's waiters (linear).
     @JvmField @JvmSynthetic internal var nextLink: Tasklet? = null
@@ -63,8 +64,18 @@ public class Tasklet private constructor(
     /** Its last channel operation completed and it has not run since: a throw must not replace the result. */
     @JvmField @JvmSynthetic internal var opDone: Boolean = false
 
+    /**
+     * The state few tasklets ever need ([TaskletExtras]), allocated when the first of it is set: a
+     * soft tasklet blocked in `receive()` stays small (the scale tests count bytes per tasklet).
+     */
+    @JvmField @JvmSynthetic internal var extras: TaskletExtras? = null
+
     /** An exception thrown to it while [opDone] (or while it was running): raised at its next switch point. */
-    @JvmField @JvmSynthetic internal var pendingError: Throwable? = null
+    internal var pendingError: Throwable?
+        @JvmSynthetic get() = extras?.pendingError
+        @JvmSynthetic set(value) {
+            extrasFor(value)?.pendingError = value
+        }
 
     /** The channel this tasklet waits on, with [blocked] giving the direction. */
     @JvmField @JvmSynthetic internal var channel: Channel<*>? = null
@@ -87,10 +98,18 @@ public class Tasklet private constructor(
     @JvmField @JvmSynthetic internal var foreignWaiting: Boolean = false
 
     /** Resumptions dispatched to this tasklet by kotlinx.coroutines, run in order when it runs. */
-    @Transient @JvmField @JvmSynthetic internal var foreignResumes: ArrayDeque<Runnable>? = null
+    internal var foreignResumes: ArrayDeque<Runnable>?
+        @JvmSynthetic get() = extras?.foreignResumes
+        @JvmSynthetic set(value) {
+            extrasFor(value)?.foreignResumes = value
+        }
 
     /** The `delay` this tasklet waits in, which a kill or throw cancels at once. */
-    @Transient @JvmField @JvmSynthetic internal var foreignCancel: kotlinx.coroutines.CancellableContinuation<*>? = null
+    internal var foreignCancel: kotlinx.coroutines.CancellableContinuation<*>?
+        @JvmSynthetic get() = extras?.foreignCancel
+        @JvmSynthetic set(value) {
+            extrasFor(value)?.foreignCancel = value
+        }
 
     /**
      * Counts the waits for another thread this tasklet began and ended ([SchedulerHooks.beginForeignWait]):
@@ -99,7 +118,15 @@ public class Tasklet private constructor(
     @Volatile @JvmField @JvmSynthetic internal var foreignEpoch: Int = 0
 
     /** A hard tasklet's body until its carrier thread starts. */
-    @JvmField @JvmSynthetic internal var hardBody: Runnable? = null
+    internal var hardBody: Runnable?
+        @JvmSynthetic get() = extras?.hardBody
+        @JvmSynthetic set(value) {
+            extrasFor(value)?.hardBody = value
+        }
+
+    /** [extras] to store [value] in: created for a non-null value, null (nothing to clear) otherwise. */
+    private fun extrasFor(value: Any?): TaskletExtras? =
+        extras ?: if (value == null) null else TaskletExtras().also { extras = it }
 
     /** The thread this tasklet's Java frames live on: hard tasklets, the main tasklet, pinned soft tasklets. */
     @Transient @JvmField @JvmSynthetic internal var carrier: Thread? = null

@@ -67,7 +67,7 @@ internal class TaskletCompletion(@JvmField val tasklet: Tasklet) :
  * kotlinx code combined with other elements is searched for its interceptor.
  */
 internal fun Continuation<*>.taskletOrNull(): Tasklet? {
-    val c = context
+    val c = KotlinContinuations.contextOf(this)
     if (c is TaskletCompletion) return c.tasklet
     return (c[ContinuationInterceptor] as? TaskletCompletion)?.tasklet
 }

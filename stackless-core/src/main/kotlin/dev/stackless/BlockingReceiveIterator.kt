@@ -37,5 +37,17 @@ public class BlockingReceiveIterator<T>(
         /** What [receiveOrEnd] returns when the iteration is over. */
         @JvmField
         public val END: Any = Any()
+
+        /**
+         * The value a suspending iterator's `hasNext()` received, for its `next()`.
+         *
+         * @throws NoSuchElementException when [value] is [END]: `hasNext()` was not called.
+         */
+        @Suppress("UNCHECKED_CAST")
+        @JvmStatic
+        public fun <T> received(value: Any?): T {
+            if (value === END) throw NoSuchElementException("hasNext() was not called")
+            return value as T
+        }
     }
 }

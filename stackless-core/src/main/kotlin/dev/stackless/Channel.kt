@@ -371,12 +371,11 @@ public class Channel<T> : java.io.Serializable {
 
         override fun getStackTraceElement(): StackTraceElement? = null
 
-        @Suppress("UNCHECKED_CAST")
+        @OptIn(InternalStacklessApi::class)
         override fun next(): T {
             val v = value
-            if (v === NONE) throw NoSuchElementException("hasNext() was not called")
             value = NONE
-            return v as T
+            return BlockingReceiveIterator.received(v)
         }
     }
 

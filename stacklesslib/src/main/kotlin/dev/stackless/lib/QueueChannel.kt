@@ -180,12 +180,11 @@ public class QueueChannel<T> @JvmOverloads constructor(
             return value !== NONE
         }
 
-        @Suppress("UNCHECKED_CAST")
+        @OptIn(InternalStacklessApi::class)
         override fun next(): T {
             val v = value
-            if (v === NONE) throw NoSuchElementException("hasNext() was not called")
             value = NONE
-            return v as T
+            return BlockingReceiveIterator.received(v)
         }
     }
 

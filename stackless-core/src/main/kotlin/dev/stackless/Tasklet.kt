@@ -70,13 +70,6 @@ public class Tasklet private constructor(
      */
     @JvmField @JvmSynthetic internal var extras: TaskletExtras? = null
 
-    /** An exception thrown to it while [opDone] (or while it was running): raised at its next switch point. */
-    internal var pendingError: Throwable?
-        @JvmSynthetic get() = extras?.pendingError
-        @JvmSynthetic set(value) {
-            extrasFor(value)?.pendingError = value
-        }
-
     /** The channel this tasklet waits on, with [blocked] giving the direction. */
     @JvmField @JvmSynthetic internal var channel: Channel<*>? = null
 
@@ -97,36 +90,11 @@ public class Tasklet private constructor(
      */
     @JvmField @JvmSynthetic internal var foreignWaiting: Boolean = false
 
-    /** Resumptions dispatched to this tasklet by kotlinx.coroutines, run in order when it runs. */
-    internal var foreignResumes: ArrayDeque<Runnable>?
-        @JvmSynthetic get() = extras?.foreignResumes
-        @JvmSynthetic set(value) {
-            extrasFor(value)?.foreignResumes = value
-        }
-
-    /** The `delay` this tasklet waits in, which a kill or throw cancels at once. */
-    internal var foreignCancel: kotlinx.coroutines.CancellableContinuation<*>?
-        @JvmSynthetic get() = extras?.foreignCancel
-        @JvmSynthetic set(value) {
-            extrasFor(value)?.foreignCancel = value
-        }
-
     /**
      * Counts the waits for another thread this tasklet began and ended ([SchedulerHooks.beginForeignWait]):
      * a wake-up posted during one wait is dropped if it arrives after that wait has ended.
      */
     @Volatile @JvmField @JvmSynthetic internal var foreignEpoch: Int = 0
-
-    /** A hard tasklet's body until its carrier thread starts. */
-    internal var hardBody: Runnable?
-        @JvmSynthetic get() = extras?.hardBody
-        @JvmSynthetic set(value) {
-            extrasFor(value)?.hardBody = value
-        }
-
-    /** [extras] to store [value] in: created for a non-null value, null (nothing to clear) otherwise. */
-    private fun extrasFor(value: Any?): TaskletExtras? =
-        extras ?: if (value == null) null else TaskletExtras().also { extras = it }
 
     /** The thread this tasklet's Java frames live on: hard tasklets, the main tasklet, pinned soft tasklets. */
     @Transient @JvmField @JvmSynthetic internal var carrier: Thread? = null

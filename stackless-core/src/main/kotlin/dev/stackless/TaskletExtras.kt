@@ -23,3 +23,37 @@ internal class TaskletExtras : java.io.Serializable {
         private const val serialVersionUID = 1L
     }
 }
+
+// The tasklet's fields kept here, read and written as if they were its own.
+
+/** An exception thrown to it while [opDone] (or while it was running): raised at its next switch point. */
+internal var Tasklet.pendingError: Throwable?
+    @JvmSynthetic get() = extras?.pendingError
+    @JvmSynthetic set(value) {
+        extrasFor(value)?.pendingError = value
+    }
+
+/** Resumptions dispatched to this tasklet by kotlinx.coroutines, run in order when it runs. */
+internal var Tasklet.foreignResumes: ArrayDeque<Runnable>?
+    @JvmSynthetic get() = extras?.foreignResumes
+    @JvmSynthetic set(value) {
+        extrasFor(value)?.foreignResumes = value
+    }
+
+/** The `delay` this tasklet waits in, which a kill or throw cancels at once. */
+internal var Tasklet.foreignCancel: kotlinx.coroutines.CancellableContinuation<*>?
+    @JvmSynthetic get() = extras?.foreignCancel
+    @JvmSynthetic set(value) {
+        extrasFor(value)?.foreignCancel = value
+    }
+
+/** A hard tasklet's body until its carrier thread starts. */
+internal var Tasklet.hardBody: Runnable?
+    @JvmSynthetic get() = extras?.hardBody
+    @JvmSynthetic set(value) {
+        extrasFor(value)?.hardBody = value
+    }
+
+/** [extras] to store [value] in: created for a non-null value, null (nothing to clear) otherwise. */
+private fun Tasklet.extrasFor(value: Any?): TaskletExtras? =
+    extras ?: if (value == null) null else TaskletExtras().also { extras = it }

@@ -105,6 +105,8 @@ class LoopJavaTest {
             List<String> log = new ArrayList<>();
             Tasklet.of(() -> {
                 log.add("a sleeps");
+                // a's deadline is taken after b's, whatever the machine's load: b's shorter sleep ends first.
+                while (!log.contains("b sleeps")) Stackless.scheduleBlocking();
                 SleepKt.sleepBlocking(Duration.ofMillis(20));
                 log.add("a wakes");
             }).setup();

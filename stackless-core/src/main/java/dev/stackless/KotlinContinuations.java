@@ -26,7 +26,7 @@ final class KotlinContinuations {
     private KotlinContinuations() {
     }
 
-    /** Resumes {@code frame} with {@code value} as the result of the switch point it suspended in. */
+    /** Resumes {@code frame} with {@code value}, the result of the switch point it suspended in (a failure object is thrown there). */
     static void resumeWithValue(Continuation<Object> frame, Object value) {
         if (frame instanceof BaseContinuationImpl) {
             ((BaseContinuationImpl) frame).resumeWith(value);
@@ -37,12 +37,7 @@ final class KotlinContinuations {
 
     /** Resumes {@code frame} with {@code error} thrown from the switch point it suspended in. */
     static void resumeWithError(Continuation<Object> frame, Throwable error) {
-        Object failure = ResultKt.createFailure(error);
-        if (frame instanceof BaseContinuationImpl) {
-            ((BaseContinuationImpl) frame).resumeWith(failure);
-        } else {
-            frame.resumeWith(failure);
-        }
+        resumeWithValue(frame, ResultKt.createFailure(error));
     }
 
     /** The context of {@code continuation}. */

@@ -1,6 +1,7 @@
 package dev.stackless
 
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater
+import java.util.concurrent.locks.LockSupport
 
 // A channel used by several threads (docs/stackless.md §5.3). The first thread to use a channel
 // owns it and works without a lock (Channel.biasedOwner makes that check a plain read); when a
@@ -68,7 +69,7 @@ internal fun Channel<*>.ownedBy(s: Scheduler?): Boolean {
             }
             else -> {
                 val os = o as Scheduler
-                if (os.checkLive()) Scheduler.awaitShared(s, this, os) else OWNER.compareAndSet(this, o, SHARED)
+                if (os.checkLive()) awaitShared(s, this, os) else OWNER.compareAndSet(this, o, SHARED)
             }
         }
     }
@@ -142,3 +143,27 @@ internal fun Channel<*>.firstLiveWaiter(s: Scheduler, dir: Int): Tasklet? {
     }
     return null
 }
+
+/**
+ * Waits until [owner], the thread that uses [ch] without a lock, hands it over to shared mode.
+ * Meanwhile [me], the caller's scheduler if it has one, serves the requests posted to it, so
+ * that two threads waiting for each other's channels both go on.
+ */
+private fun awaitShared(me: Scheduler?, ch: Channel<*>, owner: Scheduler) {
+    val m = Mail(Mail.SHARE, null, ch)
+    m.waiter = Thread.currentThread()
+    owner.post(m)
+    me?.parked = true
+    try {
+        while (ch.owner === owner) {
+            if (me != null && me.inbox.hasMail()) me.drain()
+            if (!owner.checkLive()) break
+            LockSupport.parkNanos(ch, SHARE_RECHECK_NANOS)
+        }
+    } finally {
+        me?.parked = false
+    }
+}
+
+/** How often a thread waiting for a channel to be shared looks again whether its owner has ended. */
+private const val SHARE_RECHECK_NANOS = 1_000_000L

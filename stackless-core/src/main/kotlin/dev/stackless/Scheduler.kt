@@ -1,7 +1,6 @@
 package dev.stackless
 
 import java.util.concurrent.ConcurrentHashMap
-import java.util.concurrent.locks.LockSupport
 import kotlin.coroutines.Continuation
 
 /**
@@ -72,7 +71,7 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
     /** Requests of other threads, applied by this scheduler's thread at its next switch or while idle. */
     @JvmField val inbox: Inbox = Inbox()
 
-    /** Parked in [idleWait] or [awaitShared]: a post must unpark the baton holder. */
+    /** Parked in [idleWait] or awaitShared (ChannelSharing.kt): a post must unpark the baton holder. */
     @Volatile @JvmField var parked: Boolean = false
 
     /** Idle: nothing runnable, parked until another thread posts (changed under [Threads]). */
@@ -142,27 +141,6 @@ internal class Scheduler private constructor(@JvmField val thread: Thread) {
         /** The scheduler of the calling thread, or null if it has none: nothing is created. */
         fun forCurrentThreadOrNull(): Scheduler? = local.get()
 
-        /**
-         * Waits until [owner], the thread that uses [ch] without a lock, hands it over to shared mode.
-         * Meanwhile [me], the caller's scheduler if it has one, serves the requests posted to it, so
-         * that two threads waiting for each other's channels both go on.
-         */
-        fun awaitShared(me: Scheduler?, ch: Channel<*>, owner: Scheduler) {
-            val m = Mail(Mail.SHARE, null, ch)
-            m.waiter = Thread.currentThread()
-            owner.post(m)
-            me?.parked = true
-            try {
-                while (ch.owner === owner) {
-                    if (me != null && me.inbox.hasMail()) me.drain()
-                    if (!owner.checkLive()) break
-                    LockSupport.parkNanos(ch, SHARE_RECHECK_NANOS)
-                }
-            } finally {
-                me?.parked = false
-            }
-        }
-
         /** The schedulers whose thread's end must be watched ([watchThreadEnd]) and has not been acted on yet. */
         fun watchRequests(): List<Scheduler> = byThreadId.values.filter { it.endWatched && !it.detached }
 
@@ -193,6 +171,3 @@ internal inline fun Tasklet.suspendIf(switched: Boolean, cont: Continuation<*>):
     frame = cont as Continuation<Any?>
     return kotlin.coroutines.intrinsics.COROUTINE_SUSPENDED
 }
-
-/** How often a thread waiting for a channel to be shared looks again whether its owner has ended. */
-private const val SHARE_RECHECK_NANOS = 1_000_000L

@@ -6,7 +6,6 @@ import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.yield
 import org.openjdk.jmh.annotations.Benchmark
 import org.openjdk.jmh.annotations.BenchmarkMode
 import org.openjdk.jmh.annotations.Fork
@@ -30,7 +29,7 @@ import kotlinx.coroutines.channels.Channel as KChannel
  * handed over), not with the one body of a clean benchmark. [SwitchBenchmark] and
  * [PingPongBenchmark] are the clean counterparts.
  *
- * - [switchStackless] / [switchKotlinx]: two tasks alternating, as in [SwitchBenchmark].
+ * - [switchStackless] / [switchKotlinx]: [SwitchBenchmark]'s `stackless` and `kotlinxRunBlocking`.
  * - [hopStackless] / [hopKotlinx]: a boxed `Int` bounced over two rendezvous channels (a new
  *   value per round trip, boxed outside the small-integer cache), as in [PingPongBenchmark].
  */
@@ -41,8 +40,6 @@ import kotlinx.coroutines.channels.Channel as KChannel
 @Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)
 @Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
 open class PollutedBenchmark {
-    @JvmField var a: Long = 0
-    @JvmField var b: Long = 0
     @JvmField var received: Long = 0
 
     @Setup(Level.Trial)
@@ -50,48 +47,16 @@ open class PollutedBenchmark {
         Pollution.run(rounds = POLLUTION_ROUNDS)
     }
 
-    @Benchmark
-    @OperationsPerInvocation(2 * SWITCHES)
-    fun switchStackless(): Long {
-        a = 0
-        b = 0
-        Tasklet {
-            repeat(SWITCHES) {
-                a++
-                Stackless.schedule()
-            }
-        }.setup()
-        Tasklet {
-            repeat(SWITCHES) {
-                b++
-                Stackless.schedule()
-            }
-        }.setup()
-        Stackless.run()
-        return checked(a + b, 2L * SWITCHES)
-    }
+    /** The clean benchmark's own workloads, run here in the polluted profile. */
+    private val switches = SwitchBenchmark()
 
     @Benchmark
-    @OperationsPerInvocation(2 * SWITCHES)
-    fun switchKotlinx(): Long {
-        a = 0
-        b = 0
-        runBlocking {
-            launch {
-                repeat(SWITCHES) {
-                    a++
-                    yield()
-                }
-            }
-            launch {
-                repeat(SWITCHES) {
-                    b++
-                    yield()
-                }
-            }
-        }
-        return checked(a + b, 2L * SWITCHES)
-    }
+    @OperationsPerInvocation(2 * SwitchBenchmark.N)
+    fun switchStackless(): Long = switches.stackless()
+
+    @Benchmark
+    @OperationsPerInvocation(2 * SwitchBenchmark.N)
+    fun switchKotlinx(): Long = switches.kotlinxRunBlocking()
 
     @Benchmark
     @OperationsPerInvocation(HOPS)
@@ -139,7 +104,6 @@ open class PollutedBenchmark {
     }
 
     companion object {
-        const val SWITCHES = 100_000
         const val HOPS = 200_000
 
         /** Above the `Integer` cache, so that every value sent is a fresh box, as in real traffic. */

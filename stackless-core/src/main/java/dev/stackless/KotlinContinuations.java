@@ -35,9 +35,9 @@ final class KotlinContinuations {
         }
     }
 
-    /** Resumes {@code frame} with {@code error} thrown from the switch point it suspended in. */
-    static void resumeWithError(Continuation<Object> frame, Throwable error) {
-        resumeWithValue(frame, ResultKt.createFailure(error));
+    /** The value that, passed to {@link #resumeWithValue}, throws {@code error} from the switch point. */
+    static Object failure(Throwable error) {
+        return ResultKt.createFailure(error);
     }
 
     /** The context of {@code continuation}. */

@@ -77,7 +77,21 @@ internal fun Scheduler.pump(me: Tasklet?): Boolean {
         if (carrier == null) {
             val hard = t.hardBody
             if (hard == null) {
-                resumeSoft(t)
+                // A soft tasklet, resumed here rather than in a function of its own: the JIT
+                // compiles the resumption (a megamorphic invokeSuspend) into the loop itself.
+                val frame = t.frame
+                if (frame == null) {
+                    resumeForeign(t)
+                } else {
+                    t.frame = null
+                    if (t.inWatchdogStack) popWatchdogs(t)
+                    t.opDone = false
+                    val v = t.tempval
+                    t.tempval = null
+                    KotlinContinuations.resumeWithValue(frame, if (v is Bomb) KotlinContinuations.failure(v.error) else v)
+                }
+                // Neither at a switch point nor ended: it suspended in a kotlinx.coroutines function.
+                if (t.frame == null && current === t && t.aliveFlag) suspendedForeign(t)
                 continue
             }
             val bomb = t.tempval
@@ -102,22 +116,10 @@ internal fun Scheduler.pump(me: Tasklet?): Boolean {
     }
 }
 
-internal fun Scheduler.resumeSoft(t: Tasklet) {
-    val frame = t.frame
-    if (frame == null) {
-        // Its resumption from a kotlinx.coroutines suspension.
-        t.foreignCancel = null
-        t.foreignResumes!!.removeFirst().run()
-    } else {
-        t.frame = null
-        if (t.inWatchdogStack) popWatchdogs(t)
-        t.opDone = false
-        val v = t.tempval
-        t.tempval = null
-        if (v is Bomb) KotlinContinuations.resumeWithError(frame, v.error) else KotlinContinuations.resumeWithValue(frame, v)
-    }
-    // Neither at a switch point nor ended: it suspended in a kotlinx.coroutines function.
-    if (t.frame == null && current === t && t.aliveFlag) suspendedForeign(t)
+/** Runs [t]'s next resumption from a kotlinx.coroutines suspension. */
+internal fun Scheduler.resumeForeign(t: Tasklet) {
+    t.foreignCancel = null
+    t.foreignResumes!!.removeFirst().run()
 }
 
 /** A loop thread ([me] null) about to give up the baton joins the idle pool if there is room. */

@@ -55,6 +55,11 @@ public class Channel<T> : java.io.Serializable {
     @Transient
     public var waitingFor: Any? = null
 
+    /** The producer that feeds this channel on demand, told when receivers come and go; null: none. */
+    @InternalStacklessApi
+    @Transient
+    public var feeder: ChannelFeeder? = null
+
     /** Waiting senders (positive) or receivers (negative). */
     public val balance: Int get() = if (owner === SHARED) synchronized(this) { balanceField } else balanceField
 
@@ -184,6 +189,7 @@ public class Channel<T> : java.io.Serializable {
      * Returns true when [me] switched away. Every error leaves tempvals, the queue and the channel
      * as they were.
      */
+    @OptIn(InternalStacklessApi::class)
     @JvmSynthetic internal fun action(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
         if (s.slowPath != 0) s.takeSlowPath(me, channelOp = true)
         if (biasedOwner !== s && !ownedBy(s)) return sharedAction(s, me, dir, value)
@@ -208,9 +214,16 @@ public class Channel<T> : java.io.Serializable {
             return afterMatch(s, me, target, match(s, me, target, dir, old))
         }
         checkCanBlock(s, me, old)
+        if (dir < 0 && feeder != null) askFeeder(s, me, old)
         val next = me.nextLink!!
         wait(s, me, dir)
         return switchAway(s, me, next, old)
+    }
+
+    /** Tells [feeder] that [me] is about to wait; a tasklet it sets up runs after [me] has switched away. */
+    @OptIn(InternalStacklessApi::class)
+    @JvmSynthetic internal fun askFeeder(s: Scheduler, me: Tasklet, old: Any?) {
+        asChannelCallback(s, me, old) { feeder!!.receiverWaits() }
     }
 
     /** A waiter is there for an operation in direction [dir]. */
@@ -283,9 +296,14 @@ public class Channel<T> : java.io.Serializable {
 
 
     @JvmSynthetic internal fun notifyChannel(s: Scheduler, cb: ChannelCallback, me: Tasklet, dir: Int, canDo: Boolean, old: Any?) {
+        asChannelCallback(s, me, old) { cb.onChannel(this, me, dir > 0, !canDo) }
+    }
+
+    /** Runs [call] where no switch is allowed; if it throws, [me]'s tempval is [old] again. */
+    private inline fun asChannelCallback(s: Scheduler, me: Tasklet, old: Any?, call: () -> Unit) {
         s.slowPath += IN_CHANNEL_CALLBACK
         try {
-            cb.onChannel(this, me, dir > 0, !canDo)
+            call()
         } catch (e: Throwable) {
             me.tempval = old
             throw e

@@ -87,25 +87,44 @@ internal fun Channel<*>.share(s: Scheduler) {
 internal inline fun <R> Channel<*>.guard(s: Scheduler?, block: () -> R): R =
     if (ownedBy(s)) block() else synchronized(this) { block() }
 
-/** Takes [t] out of the waiters; false if it no longer waits here (matched by another thread meanwhile). */
+/**
+ * Takes [t] out of the waiters; false if it no longer waits here (matched by another thread
+ * meanwhile). A receiver that leaves is reported to the channel's [Channel.feeder].
+ */
 @JvmSynthetic
-internal fun Channel<*>.withdraw(s: Scheduler?, t: Tasklet): Boolean = guard(s) {
-    if (t.channel !== this || t.wakePending) return@guard false
-    removeWaiter(t)
-    true
+@OptIn(InternalStacklessApi::class)
+internal fun Channel<*>.withdraw(s: Scheduler?, t: Tasklet): Boolean {
+    val left = guard(s) {
+        if (t.channel !== this || t.wakePending) {
+            NOT_WAITING
+        } else {
+            val receiver = t.blocked < 0
+            removeWaiter(t)
+            if (receiver) RECEIVER_LEFT else SENDER_LEFT
+        }
+    }
+    if (left == RECEIVER_LEFT) feeder?.receiverLeft()
+    return left != NOT_WAITING
 }
+
+// What withdraw() found.
+private const val NOT_WAITING = 0
+private const val SENDER_LEFT = 1
+private const val RECEIVER_LEFT = 2
 
 /**
  * [action] on a channel shared by several threads: the rendezvous is decided under the lock;
  * switching, if any, happens after it, between tasklets of the caller's own thread.
  */
 @JvmSynthetic
+@OptIn(InternalStacklessApi::class)
 internal fun Channel<*>.sharedAction(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
     val old = me.tempval
     me.tempval = if (dir > 0) value else null
     var local: Tasklet? = null
     var preferTarget = false
-    val next = me.nextLink!!
+    var next = me.nextLink!!
+    val fed = dir < 0 && feeder != null
     synchronized(this) {
         var target = firstLiveWaiter(s, dir)
         val cb = Scheduler.channelCallback
@@ -122,6 +141,10 @@ internal fun Channel<*>.sharedAction(s: Scheduler, me: Tasklet, dir: Int, value:
         }
         if (target == null) {
             checkCanBlock(s, me, old)
+            if (fed) {
+                askFeeder(s, me, old)
+                next = me.nextLink!!
+            }
             wait(s, me, dir)
         } else {
             preferTarget = match(s, me, target, dir, old)

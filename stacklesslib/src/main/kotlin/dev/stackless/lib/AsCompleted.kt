@@ -1,7 +1,6 @@
 package dev.stackless.lib
 
 import dev.stackless.Channel
-import dev.stackless.Tasklet
 import kotlin.time.Duration
 
 /**
@@ -15,19 +14,12 @@ import kotlin.time.Duration
  * <timeout>") instead of waiting for the others. Zero thus delivers the futures already done, then
  * throws if any is left; null, negative or infinite means no limit. Duplicates count once.
  *
- * A tasklet of the calling thread, named `asCompleted`, feeds the channel. Read the channel to its
- * end: a reader that stops early leaves that tasklet blocked on its next send, which a loop that
- * runs until all tasklets end (`stackless { }`) reports as a deadlock.
+ * Like a Python generator, the channel is fed on demand: a tasklet named `asCompleted` runs only
+ * while a reader waits on it, so a reader that stops early leaves nothing blocked behind (the
+ * futures keep a listener until they are done).
  */
-public fun <T> asCompleted(fs: Iterable<Future<T>>, timeout: Duration? = null): Channel<Future<T>> {
-    val out = Channel<Future<T>>()
-    val feed = CompletionFeed(fs, Budget(timeout))
-    val feeder = Tasklet { feed.run(out) }
-    feeder.name = "asCompleted"
-    feed.start(feeder)
-    feeder.setup()
-    return out
-}
+public fun <T> asCompleted(fs: Iterable<Future<T>>, timeout: Duration? = null): Channel<Future<T>> =
+    CompletionFeed(fs, Budget(timeout)).start()
 
 /** [asCompleted] without a time limit, for Java. */
 public fun <T> asCompleted(fs: Iterable<Future<T>>): Channel<Future<T>> = asCompleted(fs, null as Duration?)

@@ -310,17 +310,17 @@ public class Future<T> {
     }
 
     /**
-     * Waits within [budget] until the future is done, paused by [park] (the suspend or the blocking
-     * way); false when the budget ran out first.
+     * Waits within [budget] until the future is done or [abandoned] holds (after a wake-up), paused
+     * by [park] (the suspend or the blocking way); false when the budget ran out first.
      */
-    @JvmSynthetic internal inline fun awaitDone(budget: Budget, park: () -> Unit): Boolean {
+    @JvmSynthetic internal inline fun awaitDone(budget: Budget, abandoned: () -> Boolean = { false }, park: () -> Unit): Boolean {
         if (done) return true
         if (budget.expired()) return false
         val me = Stackless.current
         val waker = Waker(me)
         if (!listen(waker)) return true
         try {
-            return budget.await(foreignTo(me.threadId), { done }, park)
+            return budget.await(foreignTo(me.threadId), { done || abandoned() }, park)
         } finally {
             unlisten(waker)
         }

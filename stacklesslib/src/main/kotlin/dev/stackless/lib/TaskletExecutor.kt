@@ -76,22 +76,22 @@ public class TaskletExecutor @JvmOverloads constructor(maxWorkers: Int? = null) 
      * the whole iteration, starting now: a result not ready when it runs out makes the iteration throw
      * [TaskletTimeoutException].
      *
-     * A tasklet of the calling thread, named `map`, feeds the channel: read it to its end, or that
-     * tasklet stays blocked on its next send (see [asCompleted]).
+     * The channel is fed on demand (see [asCompleted]): a map that is read partly or not at all
+     * leaves nothing blocked, and [shutdown] waits for the jobs alone.
      *
      * @throws IllegalStateException "cannot schedule new futures after shutdown".
      */
     public fun <T, R> map(items: Iterable<T>, timeout: Duration? = null, fn: suspend (T) -> R): Channel<R> {
         val budget = Budget(timeout)
         val futures = items.map { item -> submit(suspend { fn(item) }) }
-        return ResultFeed.start(futures, budget, "map")
+        return ResultFeed(futures, budget).out
     }
 
     /** [map] for Java, the jobs being Java tasklets as with [submit] of a [Callable]; a null [timeout] means no limit. */
     public fun <T, R> map(items: Iterable<T>, timeout: java.time.Duration?, fn: Function<in T, out R>): Channel<R> {
         val budget = Budget(timeout.toKotlin())
         val futures = items.map { item -> submit(Callable<R> { fn.apply(item) }) }
-        return ResultFeed.start(futures, budget, "map")
+        return ResultFeed(futures, budget).out
     }
 
     /**

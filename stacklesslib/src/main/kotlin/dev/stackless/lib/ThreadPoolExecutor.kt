@@ -62,14 +62,14 @@ public class ThreadPoolExecutor @JvmOverloads constructor(maxWorkers: Int? = nul
 
     /**
      * Submits `fn(item)` for every item at once and returns their results in input order, as
-     * [TaskletExecutor.map] does (exceptions, budget, the feeding tasklet of the calling thread).
+     * [TaskletExecutor.map] does (exceptions, budget, fed on demand).
      *
      * @throws IllegalStateException "cannot schedule new futures after shutdown".
      */
     public fun <T, R> map(items: Iterable<T>, timeout: Duration? = null, fn: (T) -> R): Channel<R> {
         val budget = Budget(timeout)
         val futures = items.map { item -> submit { fn(item) } }
-        return ResultFeed.start(futures, budget, "map")
+        return ResultFeed(futures, budget).out
     }
 
     /** [map] for Java; a null [timeout] means no limit. */

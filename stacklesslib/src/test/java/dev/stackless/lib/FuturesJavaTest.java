@@ -67,6 +67,27 @@ class FuturesJavaTest {
     }
 
     @Test
+    void unreadMapsLeaveNothingBlocked() {
+        fresh(() -> {
+            List<Integer> finished = java.util.Collections.synchronizedList(new ArrayList<>());
+            TaskletExecutor tasklets = new TaskletExecutor();
+            ThreadPoolExecutor threads = new ThreadPoolExecutor(2);
+            tasklets.map(List.of(1, 2, 3), null, x -> finished.add(x));
+            Channel<Integer> partly = threads.map(List.of(10, 20, 30), null, x -> {
+                finished.add(x);
+                return x;
+            });
+            assertEquals(10, partly.blockingIterable().iterator().next());
+            tasklets.shutdownBlocking(true);
+            threads.shutdownBlocking(true);
+            // Nothing is left blocked on the results: the loop, which reports tasklets that can
+            // never run again, simply ends.
+            MainLoop.run();
+            assertEquals(Set.of(1, 2, 3, 10, 20, 30), Set.copyOf(finished));
+        });
+    }
+
+    @Test
     void threadPoolExecutorWithCallablesAndMap() {
         fresh(() -> {
             try (ThreadPoolExecutor ex = new ThreadPoolExecutor(2)) {

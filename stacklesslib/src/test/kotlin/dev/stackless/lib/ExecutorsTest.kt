@@ -255,13 +255,47 @@ class ExecutorsTest : StringSpec({
             val finished = Collections.synchronizedList(mutableListOf<Int>())
             fresh {
                 val ex = make()
-                // The channel is never read: its feeding tasklet stays blocked, and the thread just ends.
+                // The channel is never read: nothing runs for it.
                 ex.map((0 until 10).toList()) { i -> Job(sleepMs = 1) { finished += i } }
                 ex.shutdownBlocking(wait = true)
                 finished.sorted() shouldBe (0 until 10).toList()
                 shouldThrow<IllegalStateException> { ex.submit(Job { 1 }) }.message shouldBe
                     "cannot schedule new futures after shutdown"
                 ex.shutdownBlocking()
+            }
+        }
+
+        "$name: a map that is never read leaves nothing blocked: shutdown and the loop return" {
+            val finished = Collections.synchronizedList(mutableListOf<Int>())
+            fresh {
+                val ex = make()
+                stackless {
+                    ex.map((0 until 5).toList()) { i -> Job { finished += i } }
+                    ex.shutdown(wait = true)
+                }
+                finished.sorted() shouldBe (0 until 5).toList()
+            }
+        }
+
+        "$name: a reader that stops early leaves nothing blocked; a later reader gets the rest in order" {
+            fresh {
+                val ex = make()
+                var results: Channel<Int>? = null
+                val first = mutableListOf<Int>()
+                stackless {
+                    val ch = ex.map((0 until 5).toList()) { i -> Job { i * 10 } }
+                    results = ch
+                    for (r in ch) {
+                        first += r
+                        if (first.size == 2) break
+                    }
+                    ex.shutdown(wait = true)
+                }
+                first shouldBe listOf(0, 10)
+                val rest = mutableListOf<Int>()
+                stackless { for (r in results!!) rest += r }
+                rest shouldBe listOf(20, 30, 40)
+                results!!.closing shouldBe true
             }
         }
 

@@ -57,8 +57,32 @@ class WaitTest : StringSpec({
                     firstFour += iter.next().result()
                 }
                 firstFour shouldBe listOf(0L, 0, 100, 1000)
-                // Read to the end, so that the feeding tasklet ends.
+                // Read to the end: the futures left keep their timers, which the loop waits for.
                 while (iter.hasNext()) iter.next()
+            }
+        }
+    }
+
+    "asCompleted read partly, or not at all, leaves nothing blocked: the loop ends" {
+        fresh {
+            val never = Future<Int>()
+            val done = Future<Int>().apply { setResult(1) }
+            var partly: dev.stackless.Channel<Future<Int>>? = null
+            stackless {
+                asCompleted(listOf(never, done))
+                val ch = asCompleted(listOf(never, done))
+                partly = ch
+                val iter = ch.iterator()
+                iter.hasNext() shouldBe true
+                iter.next() shouldBeSameInstanceAs done
+            }
+            // A reader that comes back later waits for the rest, which here a timeout ends; the
+            // feeding tasklet stops waiting with it, so the loop ends again.
+            stackless {
+                val e = shouldThrow<TaskletTimeoutException> {
+                    timeout(5.milliseconds) { for (f in partly!!) f.result() }
+                }
+                e.message shouldBe "timed out after 5ms"
             }
         }
     }

@@ -189,7 +189,6 @@ public class Channel<T> : java.io.Serializable {
      * Returns true when [me] switched away. Every error leaves tempvals, the queue and the channel
      * as they were.
      */
-    @OptIn(InternalStacklessApi::class)
     @JvmSynthetic internal fun action(s: Scheduler, me: Tasklet, dir: Int, value: Any?): Boolean {
         if (s.slowPath != 0) s.takeSlowPath(me, channelOp = true)
         if (biasedOwner !== s && !ownedBy(s)) return sharedAction(s, me, dir, value)
@@ -213,8 +212,7 @@ public class Channel<T> : java.io.Serializable {
             }
             return afterMatch(s, me, target, match(s, me, target, dir, old))
         }
-        checkCanBlock(s, me, old)
-        if (dir < 0 && feeder != null) askFeeder(s, me, old)
+        checkCanBlock(s, me, dir, old)
         val next = me.nextLink!!
         wait(s, me, dir)
         return switchAway(s, me, next, old)
@@ -222,7 +220,7 @@ public class Channel<T> : java.io.Serializable {
 
     /** Tells [feeder] that [me] is about to wait; a tasklet it sets up runs after [me] has switched away. */
     @OptIn(InternalStacklessApi::class)
-    @JvmSynthetic internal fun askFeeder(s: Scheduler, me: Tasklet, old: Any?) {
+    private fun askFeeder(s: Scheduler, me: Tasklet, old: Any?) {
         asChannelCallback(s, me, old) { feeder!!.receiverWaits() }
     }
 
@@ -263,8 +261,12 @@ public class Channel<T> : java.io.Serializable {
         return true
     }
 
-    /** The errors of an operation that would block; each leaves [me]'s tempval as it was. */
-    @JvmSynthetic internal fun checkCanBlock(s: Scheduler, me: Tasklet, old: Any?) {
+    /**
+     * The errors of an operation in direction [dir] that would block, each leaving [me]'s tempval
+     * as it was; then a receiver is announced to the [feeder], if any.
+     */
+    @OptIn(InternalStacklessApi::class)
+    @JvmSynthetic internal fun checkCanBlock(s: Scheduler, me: Tasklet, dir: Int, old: Any?) {
         if (me.blockTrap) {
             me.tempval = old
             throw TaskletStateException("this tasklet does not like to be blocked.", me)
@@ -277,6 +279,7 @@ public class Channel<T> : java.io.Serializable {
             me.tempval = old
             throw SwitchTrapException()
         }
+        if (dir < 0 && feeder != null) askFeeder(s, me, old)
     }
 
     /** [me] leaves the runnables queue to wait on this channel (the links serve both lists). */

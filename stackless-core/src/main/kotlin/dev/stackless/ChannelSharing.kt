@@ -124,7 +124,6 @@ internal fun Channel<*>.sharedAction(s: Scheduler, me: Tasklet, dir: Int, value:
     var local: Tasklet? = null
     var preferTarget = false
     var next = me.nextLink!!
-    val fed = dir < 0 && feeder != null
     synchronized(this) {
         var target = firstLiveWaiter(s, dir)
         val cb = Scheduler.channelCallback
@@ -140,11 +139,9 @@ internal fun Channel<*>.sharedAction(s: Scheduler, me: Tasklet, dir: Int, value:
             target = firstLiveWaiter(s, dir)
         }
         if (target == null) {
-            checkCanBlock(s, me, old)
-            if (fed) {
-                askFeeder(s, me, old)
-                next = me.nextLink!!
-            }
+            checkCanBlock(s, me, dir, old)
+            // A feeder may have set up a tasklet that now follows [me].
+            next = me.nextLink!!
             wait(s, me, dir)
         } else {
             preferTarget = match(s, me, target, dir, old)

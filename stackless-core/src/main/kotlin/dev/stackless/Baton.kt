@@ -84,10 +84,7 @@ internal fun Scheduler.pump(me: Tasklet?): Boolean {
                     resumeForeign(t)
                 } else {
                     t.frame = null
-                    if (t.inWatchdogStack) popWatchdogs(t)
-                    t.opDone = false
-                    val v = t.tempval
-                    t.tempval = null
+                    val v = t.takeTempval()
                     KotlinContinuations.resumeWithValue(frame, if (v is Bomb) KotlinContinuations.failure(v.error) else v)
                 }
                 // Neither at a switch point nor ended: it suspended in a kotlinx.coroutines function.

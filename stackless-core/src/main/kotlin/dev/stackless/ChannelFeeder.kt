@@ -5,9 +5,10 @@ package dev.stackless
  * when it is iterated: it hears when a receiver comes to wait and when one leaves, so that it can
  * make a value for a waiting receiver instead of waiting on the channel itself while nobody reads.
  *
- * Both calls come on the receiver's thread (or the thread that made it leave) in the middle of a
- * channel operation, under the rules of a channel callback: they must not switch; they may set up,
- * insert or wake tasklets.
+ * Both calls come in the middle of an operation: [receiverWaits] on the receiver's thread inside its
+ * receive, where a switch is refused as in a channel callback; [receiverLeft] on the thread that
+ * killed, threw to or timed out the receiver. Neither may switch; both may set up, insert or wake
+ * tasklets.
  */
 @InternalStacklessApi
 public interface ChannelFeeder {

@@ -94,23 +94,19 @@ internal inline fun <R> Channel<*>.guard(s: Scheduler?, block: () -> R): R =
 @JvmSynthetic
 @OptIn(InternalStacklessApi::class)
 internal fun Channel<*>.withdraw(s: Scheduler?, t: Tasklet): Boolean {
-    val left = guard(s) {
+    var receiverLeft = false
+    val withdrawn = guard(s) {
         if (t.channel !== this || t.wakePending) {
-            NOT_WAITING
+            false
         } else {
-            val receiver = t.blocked < 0
+            receiverLeft = t.blocked < 0
             removeWaiter(t)
-            if (receiver) RECEIVER_LEFT else SENDER_LEFT
+            true
         }
     }
-    if (left == RECEIVER_LEFT) feeder?.receiverLeft()
-    return left != NOT_WAITING
+    if (receiverLeft) feeder?.receiverLeft()
+    return withdrawn
 }
-
-// What withdraw() found.
-private const val NOT_WAITING = 0
-private const val SENDER_LEFT = 1
-private const val RECEIVER_LEFT = 2
 
 /**
  * [action] on a channel shared by several threads: the rendezvous is decided under the lock;

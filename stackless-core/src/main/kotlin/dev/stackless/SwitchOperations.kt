@@ -214,10 +214,21 @@ internal const val IN_CHANNEL_CALLBACK: Int = 1 shl 26
 /** Reads and resets tempval, as a tasklet does when it resumes; throws a pending exception. */
 @JvmSynthetic
 internal fun Tasklet.claim(): Any? {
+    val v = takeTempval()
+    if (v is Bomb) throw v.error
+    return v
+}
+
+/**
+ * What a tasklet resumes with: its tempval, reset, a [Bomb] standing for an exception to throw. Its
+ * operation's result is taken (no longer [Tasklet.opDone]) and a `run()` it returns from leaves the
+ * watchdog stack. Shared by [claim] and the trampoline's resumption of a soft frame.
+ */
+@Suppress("NOTHING_TO_INLINE")
+internal inline fun Tasklet.takeTempval(): Any? {
     if (inWatchdogStack) ownerScheduler().popWatchdogs(this)
     opDone = false
     val v = tempval
     tempval = null
-    if (v is Bomb) throw v.error
     return v
 }

@@ -4,6 +4,7 @@ import dev.stackless.DeadlockException
 import dev.stackless.InternalStacklessApi
 import dev.stackless.SchedulerHooks
 import dev.stackless.Stackless
+import dev.stackless.Timer
 import kotlin.time.Duration
 
 /**
@@ -33,11 +34,14 @@ internal class Budget(private val limit: Duration?) {
      */
     @OptIn(InternalStacklessApi::class)
     inline fun await(foreign: Boolean, ready: () -> Boolean, park: () -> Unit): Boolean {
-        if (ready()) return true
-        if (expired()) return false
-        val timer = if (timed) SchedulerHooks.callAt(deadline, 0, WakeUp(Stackless.current)) else null
+        // The wait begins before [ready] is first asked: a wake-up sent by another thread after that
+        // look carries this wait's epoch and is applied, not dropped as a stale one.
         if (foreign) SchedulerHooks.beginForeignWait()
+        var timer: Timer? = null
         try {
+            if (ready()) return true
+            if (expired()) return false
+            if (timed) timer = SchedulerHooks.callAt(deadline, 0, WakeUp(Stackless.current))
             while (true) {
                 park()
                 if (ready()) return true
